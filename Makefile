@@ -1,0 +1,46 @@
+# The learning-society indicator workbook. `make` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+YEARS ?=
+JOBS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup system-packages annex test lab lint sample-data clean
+
+help: ## list the targets with one line each
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required (found %s)" % sys.version.split()[0]'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name xhht --display-name "Python 3 (xhht)" > /dev/null
+	touch $(STAMP)
+
+setup: $(STAMP) system-packages ## create .venv with the pinned packages (and the system packages the PDF needs)
+
+system-packages: ## install chromium, fonts-dejavu-core, poppler-utils when missing (root, Debian/Ubuntu)
+	@bash scripts/install-system-packages.sh
+
+annex: setup ## build the annex of every year in data/raw (YEARS="2023 2024" for some, JOBS=n)
+	$(BIN)/python -m helpers.batch $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS))
+
+test: setup ## run the whole test suite
+	$(BIN)/python -m pytest -q
+
+lab: setup ## open JupyterLab on notebooks/ (http://127.0.0.1:8888)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --allow-root --notebook-dir=notebooks
+
+lint: setup ## ruff on helpers/, tests/ and the notebooks
+	$(BIN)/ruff check helpers tests notebooks
+
+sample-data: setup ## rewrite the bundled sample submissions in data/raw from helpers/sample_data.py
+	$(BIN)/python -m helpers.sample_data
+
+clean: ## delete generated data and outputs (data/processed, output), keeping their READMEs
+	find data/processed output -mindepth 1 ! -name README.md -delete

@@ -1,0 +1,60 @@
+"""Checks run right after each notebook's ``parameters`` cell: fail early, with a sentence."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.errors import WorkbookError
+from helpers.paths import resolve_project_path
+from helpers.reference import Entity
+
+TARGET_LEVELS = ("national", "province", "district")
+
+
+def check_year(year: object, entity: Entity) -> int:
+    """The reporting year as an int within the configured range, or a WorkbookError."""
+    if isinstance(year, bool) or not isinstance(year, int):
+        if isinstance(year, str) and year.strip().isdigit():
+            year = int(year.strip())
+        else:
+            raise WorkbookError(f"Tham số year phải là một năm (số nguyên), không phải “{year}”.")
+    if not entity.first_year <= year <= entity.last_year:
+        raise WorkbookError(
+            f"Năm báo cáo {year} nằm ngoài khoảng {entity.first_year}-{entity.last_year} "
+            f"đã cấu hình trong reference/entity.toml."
+        )
+    return year
+
+
+def check_target_level(level: object, targets: pd.DataFrame) -> str:
+    """The target level (national, province, district) that the annex compares with."""
+    if level not in TARGET_LEVELS:
+        raise WorkbookError(
+            f"Tham số target_level = “{level}” không hợp lệ; chọn một trong: {', '.join(TARGET_LEVELS)}."
+        )
+    if not (targets["level"] == level).any():
+        raise WorkbookError(f"reference/targets.csv chưa có mục tiêu nào ở cấp “{level}”.")
+    return str(level)
+
+
+def check_raw_year_dir(raw_dir: object, year: int) -> Path:
+    """The folder of a year's submissions; it must exist and hold at least one workbook."""
+    if not isinstance(raw_dir, str | Path):
+        raise WorkbookError(f"Tham số raw_dir phải là đường dẫn thư mục, không phải “{raw_dir}”.")
+    year_dir = resolve_project_path(raw_dir) / str(year)
+    if not year_dir.is_dir():
+        raise WorkbookError(f"Không có thư mục số liệu năm {year}: {year_dir}.")
+    if not any(p.suffix.lower() == ".xlsx" and not p.name.startswith("~$") for p in year_dir.iterdir()):
+        raise WorkbookError(f"Thư mục {year_dir} không có tệp số liệu (.xlsx) nào của năm {year}.")
+    return year_dir
+
+
+def check_processed_dir(processed_dir: object) -> Path:
+    """The folder of processed data (created when missing)."""
+    if not isinstance(processed_dir, str | Path):
+        raise WorkbookError(f"Tham số processed_dir phải là đường dẫn thư mục, không phải “{processed_dir}”.")
+    path = resolve_project_path(processed_dir)
+    path.mkdir(parents=True, exist_ok=True)
+    return path

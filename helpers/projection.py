@@ -1,0 +1,38 @@
+"""Estimate whether a target will be reached: a least-squares line through the years available."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PROJECTION_COLUMNS = ["indicator_id", "years_used", "projected", "target", "likely"]
+
+
+def project_to_target_year(series: pd.Series, target_year: int) -> float | None:
+    """Projected value for ``target_year`` from a year-indexed series of district values (%).
+
+    A straight line fitted by least squares, capped to 0-100 %. ``None`` with fewer than two years.
+    """
+    points = series.dropna()
+    if len(points) < 2:
+        return None
+    years = np.asarray(points.index, dtype=float)
+    slope, intercept = np.polyfit(years, np.asarray(points, dtype=float), 1)
+    return float(min(100.0, max(0.0, slope * target_year + intercept)))
+
+
+def project_indicators(history: pd.DataFrame, target_year: int) -> pd.DataFrame:
+    """Projection for every rate indicator of ``history`` (district rows of several years).
+
+    ``history`` has columns year, indicator_id, kind, value, target.
+    """
+    rows = []
+    for indicator_id, group in history[history["kind"] == "rate"].groupby("indicator_id", sort=False):
+        series = group.set_index("year")["value"].astype("Float64").sort_index()
+        projected = project_to_target_year(series, target_year)
+        target = group.sort_values("year")["target"].iloc[-1]
+        likely = None if projected is None or pd.isna(target) else bool(projected >= target)
+        used = ",".join(str(int(y)) for y in series.dropna().index)
+        rows.append({"indicator_id": indicator_id, "years_used": used, "projected": projected,
+                     "target": target, "likely": likely})
+    return pd.DataFrame(rows, columns=PROJECTION_COLUMNS)

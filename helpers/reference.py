@@ -1,0 +1,157 @@
+"""Load the reference data: every threshold, target, label and unit, each with its source.
+
+The files live in ``reference/`` as commented CSV (leading ``#`` lines explain the columns) and
+one TOML file for the reporting entity. Everything returned is NFC-normalised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.errors import WorkbookError
+from helpers.paths import REFERENCE_DIR
+
+BOOLEAN_COLUMNS = ("required", "verified", "dbkk", "dbkk_verified")
+TEXT_COLUMNS = ("code", "parent_code", "successor_code", "unit_code", "tt", "standard", "requires")
+
+
+def nfc(text: str) -> str:
+    """Return ``text`` in Unicode NFC (how every stored Vietnamese string is kept)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def read_reference_csv(path: Path) -> pd.DataFrame:
+    """Read a reference CSV, skipping its leading ``#`` comment lines."""
+    path = Path(path)
+    try:
+        lines = nfc(path.read_text(encoding="utf-8")).splitlines(keepends=True)
+    except FileNotFoundError as exc:
+        raise WorkbookError(f"Không tìm thấy tệp dữ liệu tham chiếu {path}.") from exc
+    body = "".join(line for line in lines if not line.startswith("#"))
+    frame = pd.read_csv(io.StringIO(body), dtype=str, keep_default_na=False)
+    for column in frame.columns:
+        if column in BOOLEAN_COLUMNS:
+            values = frame[column].str.strip().str.lower()
+            bad = ~values.isin(["true", "false"])
+            if bad.any():
+                row = int(bad.idxmax()) + 2
+                raise WorkbookError(
+                    f"Tệp {path.name}, dòng dữ liệu {row - 1}, cột {column}: "
+                    f"giá trị '{frame[column][bad].iloc[0]}' phải là true hoặc false."
+                )
+            frame[column] = values.eq("true")
+    return frame
+
+
+def _numeric(frame: pd.DataFrame, columns: list[str], integer: bool = False) -> pd.DataFrame:
+    frame = frame.copy()
+    for column in columns:
+        values = pd.to_numeric(frame[column].replace("", None), errors="raise")
+        frame[column] = values.astype("Int64") if integer else values.astype("Float64")
+    return frame
+
+
+def load_units(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Administrative units: code, name, type, parent, validity period, successor, ĐBKK flag."""
+    units = read_reference_csv(Path(reference_dir) / "units.csv")
+    for column in ("valid_from", "valid_to"):
+        units[column] = pd.to_datetime(units[column].replace("", None), format="%Y-%m-%d")
+    units["full_name"] = units["type"].str.capitalize() + " " + units["name"]
+    return units
+
+
+def units_valid_on(units: pd.DataFrame, day: dt.date) -> pd.DataFrame:
+    """The units whose validity period contains ``day``."""
+    stamp = pd.Timestamp(day)
+    started = units["valid_from"].isna() | (units["valid_from"] <= stamp)
+    not_ended = units["valid_to"].isna() | (units["valid_to"] >= stamp)
+    return units[started & not_ended].reset_index(drop=True)
+
+
+def load_fields(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Fields of the commune data-entry template, in template order."""
+    return read_reference_csv(Path(reference_dir) / "fields.csv")
+
+
+def load_groups(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Groups (I-IV, L) of the annex with their labels."""
+    return read_reference_csv(Path(reference_dir) / "groups.csv")
+
+
+def load_indicators(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """The indicator catalogue (see the comment lines of ``reference/indicators.csv``)."""
+    indicators = read_reference_csv(Path(reference_dir) / "indicators.csv")
+    indicators = _numeric(indicators, ["decimals"], integer=True)
+    return _numeric(indicators, ["plausible_min", "plausible_max"])
+
+
+def load_targets(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Targets by indicator, level, plan and target year."""
+    targets = read_reference_csv(Path(reference_dir) / "targets.csv")
+    targets = _numeric(targets, ["target_year"], integer=True)
+    return _numeric(targets, ["value"])
+
+
+def load_standards(reference_dir: Path = REFERENCE_DIR) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Nghị định 20/2014 standards and their commune-level criteria."""
+    standards = _numeric(read_reference_csv(Path(reference_dir) / "standards.csv"), ["district_share"])
+    criteria = read_reference_csv(Path(reference_dir) / "standard_criteria.csv")
+    criteria = _numeric(criteria, ["threshold", "threshold_dbkk"])
+    return standards, criteria
+
+
+@dataclass(frozen=True)
+class Entity:
+    """The reporting entity (the district) and the header lines of its annex."""
+
+    code: str
+    name: str
+    issuing_body: str
+    issuing_body_short: str
+    place: str
+    first_year: int
+    last_year: int
+    target_year: int
+    units_noun: str
+    title: str
+    reports: dict
+
+    def attachment_line(self, year: int) -> str:
+        """The "(Kèm theo Báo cáo số …)" line, with blanks where the report is not yet numbered."""
+        report = self.reports.get(str(year), {})
+        number = report.get("number", "")
+        day = report.get("day", "")
+        month = report.get("month", "")
+        line = (
+            f"(Kèm theo Báo cáo số {number}, ngày {day} tháng {month} năm {year} "
+            f"của {self.issuing_body_short})"
+        )
+        return " ".join(line.split())
+
+
+def load_entity(reference_dir: Path = REFERENCE_DIR) -> Entity:
+    """Read ``reference/entity.toml``."""
+    path = Path(reference_dir) / "entity.toml"
+    with path.open("rb") as handle:
+        data = tomllib.loads(nfc(handle.read().decode("utf-8")))
+    entity = data["entity"]
+    return Entity(
+        code=str(entity["code"]),
+        name=entity["name"],
+        issuing_body=entity["issuing_body"],
+        issuing_body_short=entity["issuing_body_short"],
+        place=entity["place"],
+        first_year=int(entity["first_year"]),
+        last_year=int(entity["last_year"]),
+        target_year=int(entity["target_year"]),
+        units_noun=entity["units_noun"],
+        title=data["annex"]["title"],
+        reports={str(k): v for k, v in data.get("reports", {}).items()},
+    )
