@@ -19,7 +19,7 @@ from helpers.problems import SEVERITY_LABELS, describe_problem
 from helpers.reference import Entity, nfc
 
 ANNEX_COLUMNS = ["row_id", "row_kind", "style", "tt", "label", "target", "result", "note", "footnotes"]
-GROUP_ORDER = ["I", "II", "III", "IV", "L"]
+MAIN_GROUPS = ("I", "II", "III", "IV")  # the seed's table; other groups go to the extra table
 
 STYLE = """
 <style>
@@ -29,13 +29,16 @@ STYLE = """
 .annex h1{font-size:14pt;text-align:center;margin:.8em 0 .2em}
 .annex .attachment{text-align:center;font-style:italic;margin:0 0 1em}
 .annex h2{font-size:13pt;margin:1.4em 0 .4em}
-.annex table{border-collapse:collapse;width:100%;margin-bottom:.6em}
-.annex th,.annex td{border:1px solid #000;padding:.25em .4em;vertical-align:top}
+.annex table{border-collapse:collapse;width:100%;margin-bottom:.6em;table-layout:auto}
+.annex th,.annex td{border:1px solid #000;padding:.25em .4em;vertical-align:top;text-align:left!important}
+.annex table.main th:nth-child(1){width:6%}.annex table.main th:nth-child(2){width:44%}
+.annex table.main th:nth-child(3){width:17%}.annex table.main th:nth-child(4){width:13%}
 .annex th{background:#f0f0f0;text-align:center}
 .annex thead{display:table-header-group}
 .annex tr{page-break-inside:avoid;break-inside:avoid}
-.annex td.num{text-align:right;white-space:nowrap}
-.annex td.c{text-align:center}
+.annex td.num{text-align:right!important;white-space:nowrap}
+.annex td.c{text-align:center!important}
+.annex th{text-align:center!important}
 .annex tr.group td{font-weight:bold}
 .annex tr.italic td.label{font-style:italic}
 .annex .st-ok{color:#1a5e20}
@@ -92,8 +95,9 @@ def build_annex_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, groups:
         members = catalogue[catalogue["group"] == group.group]
         if members.empty:
             continue
-        rows.append({"row_id": group.group, "row_kind": "group", "style": "group", "tt": group.group,
-                     "label": group.label, "target": "", "result": "", "note": "", "footnotes": []})
+        if group.group in MAIN_GROUPS:
+            rows.append({"row_id": group.group, "row_kind": "group", "style": "group", "tt": group.group,
+                         "label": group.label, "target": "", "result": "", "note": "", "footnotes": []})
         for ind in members.to_dict("records"):
             d = district.loc[ind["id"]] if ind["id"] in district.index else None
             footnotes = []
@@ -169,7 +173,7 @@ def _status_class(text: str) -> str:
 def render_annex_table(table: pd.DataFrame, wording: dict, *, target_header: str) -> str:
     """HTML of one annex table (rows from :func:`build_annex_table` after numbering footnotes)."""
     cols = wording["columns"]
-    out = ['<div class="scroll"><table>', "<thead><tr>"]
+    out = ['<div class="scroll"><table class="main">', "<thead><tr>"]
     for text in (cols["tt"], cols["label"], target_header, cols["result"], cols["note"]):
         out.append(f"<th>{esc(text)}</th>")
     out.append("</tr></thead><tbody>")
@@ -193,7 +197,7 @@ def render_annex(table: pd.DataFrame, entity: Entity, wording: dict, *, year: in
     """The head of the annex: issuing body, title, attachment line, main and extra tables, notes."""
     header = wording["target_column"][target_level].format(target_year=entity.target_year)
     numbered, footnotes = number_footnotes(table)
-    is_extra = numbered["row_id"].eq("L") | numbered["row_id"].str.startswith("L.")
+    is_extra = ~numbered["row_id"].str.split(".").str[0].isin(MAIN_GROUPS)
     method = wording["notes"]["projection_method"].format(
         target_year=entity.target_year, years=", ".join(str(y) for y in projection_years) or "—")
     ratio = wording["notes"]["ratio_rule"].format(units_noun=entity.units_noun)

@@ -83,6 +83,23 @@ def _execute(notebook: str, staging: Path, parameters: dict, kernel_name: str) -
     )
 
 
+def _redirect_stderr(path: Path) -> int:
+    """Send this process's stderr (and its kernels') to ``path``: ipykernel's start-up and
+    shutdown chatter is noise, while real errors reach the year's result."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    os.dup2(handle, 2)
+    os.close(handle)
+    return saved
+
+
+def _restore_stderr(saved: int) -> None:
+    sys.stderr.flush()
+    os.dup2(saved, 2)
+    os.close(saved)
+
+
 def _fail(result: YearResult, notebook: str, exc: Exception, staging: Path, out_dir: Path) -> YearResult:
     from papermill.exceptions import PapermillExecutionError
 
@@ -112,6 +129,8 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
     staging = Path(output_dir) / ".staging" / f"{year}-{os.getpid()}-{notebooks[0].split('_')[0]}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
+    log_path = staging.with_suffix(".log")
+    saved_stderr = _redirect_stderr(log_path)
     parameters = {"year": year, "raw_dir": str(raw_dir), "processed_dir": str(processed_dir),
                   "target_level": target_level}
     try:
@@ -132,9 +151,13 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             result.outputs.append(str(out_dir / produced.name))
         for notebook in notebooks:
             (out_dir / FAILED_SUBDIR / notebook).unlink(missing_ok=True)
+        if (out_dir / FAILED_SUBDIR).is_dir() and not any((out_dir / FAILED_SUBDIR).iterdir()):
+            (out_dir / FAILED_SUBDIR).rmdir()
         return result
     finally:
+        _restore_stderr(saved_stderr)
         shutil.rmtree(staging, ignore_errors=True)
+        log_path.unlink(missing_ok=True)
         result.seconds = time.perf_counter() - started
 
 

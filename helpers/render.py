@@ -29,10 +29,19 @@ def annex_exporter() -> HTMLExporter:
     return exporter
 
 
+STYLE_BLOCK = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.DOTALL | re.IGNORECASE)
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
+
+
+def _strip_css_comments(html_text: str) -> str:
+    """Drop comments inside <style> blocks (JupyterLab's theme cites web pages there)."""
+    return STYLE_BLOCK.sub(lambda m: m.group(1) + CSS_COMMENT.sub("", m.group(2)) + m.group(3), html_text)
+
+
 def notebook_to_html(notebook: nbformat.NotebookNode, title: str) -> str:
     """The annex HTML of an executed notebook."""
     body, _ = annex_exporter().from_notebook_node(notebook, resources={"metadata": {"name": title}})
-    return body
+    return _strip_css_comments(body)
 
 
 def external_references(html_text: str) -> list[str]:
