@@ -79,7 +79,7 @@ def read_year_table(processed_dir: Path, year: int, name: str) -> pd.DataFrame:
         text_columns += ["file", "sheet", "column", "value", "message"]
     for column in text_columns:
         if column in table.columns:
-            table[column] = table[column].fillna("")
+            table[column] = table[column].astype("string").fillna("")
     return table
 
 

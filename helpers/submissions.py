@@ -22,6 +22,7 @@ from helpers.text import label_key
 
 SUBMISSION_SUFFIXES = (".xlsx",)
 VALUE_COLUMNS = ["year", "unit_code", "field", "value", "note", "file", "sheet", "row"]
+REJECT_COLUMNS = ["file", "sheet", "row", "column", "field", "value", "reason"]
 FILE_COLUMNS = [
     "file", "sha256", "sheet", "unit_code", "unit_name", "year_in_file",
     "rows_read", "rows_accepted", "rows_rejected", "rows_heading",
@@ -34,6 +35,7 @@ class Submissions:
 
     values: pd.DataFrame
     files: pd.DataFrame
+    rejects: pd.DataFrame
     problems: ProblemLog = field(default_factory=ProblemLog)
 
 
@@ -58,10 +60,13 @@ def _value_right_of(rows: list[tuple], row_index: int, col_index: int) -> object
 
 
 def read_submission(path: Path, year: int, fields: pd.DataFrame, wording: dict | None = None,
-                    problems: ProblemLog | None = None) -> tuple[pd.DataFrame, dict]:
-    """Read one data-entry workbook. Returns its accepted field rows and its manifest line."""
+                    problems: ProblemLog | None = None,
+                    rejects: list[dict] | None = None) -> tuple[pd.DataFrame, dict]:
+    """Read one data-entry workbook. Returns its accepted field rows and its manifest line;
+    rejected field rows are appended to ``rejects`` and reported in ``problems``."""
     wording = wording or load_template_wording()
     problems = problems if problems is not None else ProblemLog()
+    rejects = rejects if rejects is not None else []
     labels = {key: label_key(text) for key, text in wording["labels"].items()}
     columns = {key: label_key(text) for key, text in wording["columns"].items()}
     known_fields = set(fields["field"])
@@ -147,14 +152,17 @@ def read_submission(path: Path, year: int, fields: pd.DataFrame, wording: dict |
         note = row[note_col] if note_col is not None and note_col < len(row) else None
         cell_where = dict(**where, row=excel_row, column=wording["columns"]["value"], value=raw)
         if code not in known_fields:
-            problems.add(ERROR, f"Mã trường “{code}” không có trong danh mục (reference/fields.csv).",
-                         **dict(cell_where, column=wording["columns"]["field"], value=code))
+            reason = f"Mã trường “{code}” không có trong danh mục (reference/fields.csv)."
+            problems.add(ERROR, reason, **dict(cell_where, column=wording["columns"]["field"], value=code))
+            rejects.append({**cell_where, "field": code, "reason": reason})
             manifest["rows_rejected"] += 1
             continue
         try:
             value = parse_count(raw)
         except NotACount as exc:
-            problems.add(ERROR, f"Trường {code}: {exc}.", **cell_where)
+            reason = f"Trường {code}: {exc}."
+            problems.add(ERROR, reason, **cell_where)
+            rejects.append({**cell_where, "field": code, "reason": reason})
             manifest["rows_rejected"] += 1
             continue
         manifest["rows_accepted"] += 1
@@ -173,15 +181,16 @@ def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame) -> Submiss
     """Read every data-entry workbook in ``year_dir`` (the declared annex folder excluded)."""
     problems = ProblemLog()
     wording = load_template_wording()
-    frames, manifests = [], []
+    frames, manifests, rejects = [], [], []
     for path in list_submission_files(year_dir):
-        values, manifest = read_submission(path, year, fields, wording, problems)
+        values, manifest = read_submission(path, year, fields, wording, problems, rejects)
         frames.append(values)
         manifests.append(manifest)
     values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
     values = values.astype({"year": "Int64", "value": "Int64", "row": "Int64", "unit_code": "string"})
     files = pd.DataFrame(manifests, columns=FILE_COLUMNS)
-    return Submissions(values=values, files=files, problems=problems)
+    rejected = pd.DataFrame(rejects, columns=REJECT_COLUMNS).astype({"value": "string"})
+    return Submissions(values=values, files=files, rejects=rejected, problems=problems)
 
 
 def declared_annex_path(year_dir: Path, year: int) -> Path:

@@ -77,8 +77,13 @@ def field_pairs(indicators: pd.DataFrame, criteria: pd.DataFrame) -> list[tuple[
 
 def validate_values(values: pd.DataFrame, files: pd.DataFrame, fields: pd.DataFrame,
                     pairs: list[tuple[str, str]], communes: pd.DataFrame, entity: Entity, year: int,
-                    problems: ProblemLog) -> pd.DataFrame:
-    """Keep the values of accepted files and check them. Returns the clean tidy table."""
+                    problems: ProblemLog, rejects: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Keep the values of accepted files and check them. Returns the clean tidy table.
+
+    A required field is reported missing only when its row was not already rejected (the
+    rejection names the cell and the reason).
+    """
+    already = set() if rejects is None else set(zip(rejects["file"], rejects["field"]))
     ok_files = set(files.loc[files["unit_status"] == "ok", "file"])
     clean = values[values["file"].isin(ok_files)].reset_index(drop=True)
     labels = fields.set_index("field")["label"]
@@ -87,7 +92,8 @@ def validate_values(values: pd.DataFrame, files: pd.DataFrame, fields: pd.DataFr
     for file_row in files[files["unit_status"] == "ok"].itertuples(index=False):
         mine = clean[clean["file"] == file_row.file]
         present = mine.dropna(subset=["value"])
-        missing = [f for f in required if f not in set(present["field"])]
+        missing = [f for f in required
+                   if f not in set(present["field"]) and (file_row.file, f) not in already]
         for field_id in missing:
             problems.add(ERROR, f"Thiếu số liệu bắt buộc “{labels[field_id]}” ({field_id}).",
                          file=file_row.file, sheet=file_row.sheet or "", column=field_id)

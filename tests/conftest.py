@@ -1,0 +1,37 @@
+"""Shared fixtures: a hermetic Jupyter environment and one batch build of the sample years."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from helpers.paths import RAW_DIR
+
+
+@pytest.fixture(scope="session", autouse=True)
+def hermetic_jupyter(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Keep Jupyter, IPython and matplotlib away from the user's home folder."""
+    home = tmp_path_factory.mktemp("home")
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR",
+                 "MPLCONFIGDIR", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        os.environ[name] = str(home / name.lower())
+
+
+@pytest.fixture(scope="session")
+def sample_build(tmp_path_factory: pytest.TempPathFactory):
+    """Every sample year built through the batch API into temporary folders."""
+    from helpers.batch import build_annexes
+
+    root = tmp_path_factory.mktemp("build")
+    raw = root / "raw"
+    shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("README.md"))
+    results = build_annexes(raw_dir=raw, processed_dir=root / "processed", output_dir=root / "output")
+    return {"root": root, "raw": raw, "processed": root / "processed", "output": root / "output",
+            "results": {r.year: r for r in results}}
+
+
+def output_file(build: dict, year: int, name: str) -> Path:
+    return build["output"] / str(year) / name

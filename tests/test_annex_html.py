@@ -1,0 +1,95 @@
+"""The 2023 HTML annex: the seed's wording, no code, nothing loaded from the network."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from html.parser import HTMLParser
+
+import pytest
+
+from helpers.reference import load_entity, load_groups, load_indicators
+from helpers.render import external_references
+
+SEED_COLUMNS = [
+    "TT", "Nội dung chỉ tiêu",
+    "Mục tiêu theo kế hoạch thực hiện Đề án của tỉnh đến năm 2025 (tỷ lệ %)",
+    "Kết quả thực hiện (tỷ lệ %)", "Ghi chú (ước thực hiện)",
+]
+
+
+class _Collector(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+@pytest.fixture(scope="module")
+def annex_2023(sample_build):
+    path = sample_build["output"] / "2023" / "annex_2023.html"
+    html = path.read_text(encoding="utf-8")
+    parser = _Collector()
+    parser.feed(html)
+    text = " ".join(" ".join(parser.text).split())
+    return {"html": html, "tags": parser.tags, "text": text}
+
+
+def test_html_is_vietnamese_and_nfc(annex_2023):
+    assert re.search(r'<html[^>]*\blang="vi"', annex_2023["html"])
+    assert unicodedata.is_normalized("NFC", annex_2023["text"])
+
+
+def test_html_carries_the_seed_title_columns_and_labels(annex_2023):
+    text = annex_2023["text"]
+    entity = load_entity()
+    assert entity.title == "BÁO CÁO KẾT QUẢ THỰC HIỆN CÁC MỤC TIÊU CỦA ĐỀ ÁN"
+    assert entity.title in text
+    assert "(Kèm theo Báo cáo số /UBND-VX, ngày tháng 11 năm 2023 của UBND thị xã Hương Trà)" in text
+    for column in SEED_COLUMNS:
+        assert column in text, column
+    main = load_indicators()
+    main = main[main["group"].isin(["I", "II", "III", "IV"])]
+    for label in main["label"]:
+        assert label in text, label
+    for label in load_groups()["label"][:4]:
+        assert label in text, label
+
+
+def test_html_shows_the_2023_results(annex_2023):
+    text = annex_2023["text"]
+    for value in ("10,3", "97,29", "66,7", "Không áp dụng"):
+        assert value in text
+
+
+def test_html_loads_nothing_from_the_network(annex_2023):
+    assert external_references(annex_2023["html"]) == []
+    assert "http://" not in annex_2023["html"] and "https://" not in annex_2023["html"]
+    for tag, attrs in annex_2023["tags"]:
+        assert tag not in ("script", "iframe", "object", "embed"), tag
+        if tag == "link":
+            assert attrs.get("rel") != "stylesheet" or not attrs.get("href"), attrs
+        if tag == "img":
+            assert attrs.get("src", "").startswith("data:"), attrs
+
+
+def test_html_shows_no_code_and_no_parameters(annex_2023):
+    classes = " ".join(attrs.get("class") or "" for _, attrs in annex_2023["tags"])
+    assert "jp-InputArea" not in classes and "jp-InputPrompt" not in classes
+    assert "jp-OutputArea" in classes
+    for code in ("import ", "build_annex_table", "year: int", "processed_dir"):
+        assert code not in annex_2023["text"], code
+    assert "Parameters" not in annex_2023["text"]
+
+
+def test_external_reference_detector_finds_urls():
+    assert external_references('<script src="https://cdn.example/require.js"></script>')
+    assert external_references("<style>@import url(//fonts.example/x.css)</style>")
+    assert external_references('<img src="http://example/x.png">')
+    assert not external_references('<img src="data:image/png;base64,AAAA">')

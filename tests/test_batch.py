@@ -1,0 +1,142 @@
+"""The batch: every sample year builds; bad input stops only its own year, with one sentence."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+
+import pytest
+from openpyxl import load_workbook
+
+from helpers.batch import build_annexes, discover_years, main
+from helpers.paths import RAW_DIR
+
+
+def test_every_sample_year_is_built(sample_build):
+    assert sorted(sample_build["results"]) == [2021, 2022, 2023, 2024]
+    for year, result in sample_build["results"].items():
+        assert result.status == "built", result.headline + "\n" + result.message
+        folder = sample_build["output"] / str(year)
+        names = {p.name for p in folder.iterdir()}
+        assert {"01_clean.ipynb", "02_indicators.ipynb", "03_annex.ipynb", f"annex_{year}.html"} <= names
+        assert not (folder / "failed").exists()
+    assert not any((sample_build["output"] / ".staging").glob("*"))
+
+
+def test_discover_years_lists_year_folders_only(sample_build):
+    assert discover_years(sample_build["raw"]) == [2021, 2022, 2023, 2024]
+
+
+HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
+
+
+def _hashes(folder):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _set_cell(path, field, value=None, *, label=None):
+    """Change the value of a field row (or of a header label's cell) in a data-entry workbook."""
+    book = load_workbook(path)
+    sheet = book.active
+    for row in sheet.iter_rows():
+        if label is not None and row[0].value == label:
+            row[2].value = value
+        if label is None and row[1].value == field:
+            row[4].value = value
+    book.save(path)
+
+
+@pytest.fixture(scope="module")
+def bad_build(tmp_path_factory):
+    """A raw folder where most years are broken in one way each, and 2024 is fine.
+
+    2023 is first built while good, then broken, so the rebuild must keep the good annex.
+    """
+    root = tmp_path_factory.mktemp("bad")
+    raw = root / "raw"
+    for year in (2021, 2022, 2023, 2024):
+        shutil.copytree(RAW_DIR / str(year), raw / str(year))
+    dirs = dict(raw_dir=raw, processed_dir=root / "processed", output_dir=root / "output")
+    first = build_annexes([2023], **dirs)
+    assert first[0].status == "built", first[0].message
+    good_annex = (root / "output" / "2023" / "annex_2023.html").read_bytes()
+    good_values = (root / "processed" / "2023" / "values.csv").read_bytes()
+
+    for path in (raw / "2021").iterdir():            # 2021: empty folder
+        if path.is_file():
+            path.unlink()
+    shutil.rmtree(raw / "2021" / "declared", ignore_errors=True)
+    _set_cell(raw / "2022" / "20026_huong_binh.xlsx", None, "99999",      # 2022: unknown commune code
+              label="Mã đơn vị hành chính (mã thống kê):")
+    _set_cell(raw / "2023" / "19996_tu_ha.xlsx", "life_skills", None)       # 2023: required field blank
+    _set_cell(raw / "2023" / "20035_binh_tien.xlsx", "cltc_it", "Đạt")      # 2023: words in a count
+    shutil.copytree(RAW_DIR / "2024", raw / "2019")                         # 2019: outside 2021-2030
+    _set_cell(raw / "2024" / "20041_binh_thanh.xlsx", None, HOSTILE,        # 2024: builds, with a warning
+              label="Đơn vị (xã, phường):")
+    raw_before = _hashes(raw)
+    results = build_annexes([2019, 2021, 2022, 2023, 2024, 2025], **dirs)
+    return {"root": root, "raw": raw, "results": {r.year: r for r in results}, "good_annex": good_annex,
+            "good_values": good_values, "raw_before": raw_before}
+
+
+def test_a_failing_year_does_not_stop_the_others(bad_build):
+    statuses = {y: r.status for y, r in bad_build["results"].items()}
+    assert statuses == {2019: "failed", 2021: "failed", 2022: "failed", 2023: "failed",
+                        2024: "built", 2025: "failed"}
+    assert (bad_build["root"] / "output" / "2024" / "annex_2024.html").exists()
+
+
+@pytest.mark.parametrize("year, words", [
+    (2019, ["Năm báo cáo 2019", "2021-2030"]),
+    (2021, ["không có tệp số liệu", "2021"]),
+    (2022, ["99999", "20026_huong_binh.xlsx", "không phải là phường, xã"]),
+    (2023, ["19996_tu_ha.xlsx", "Số người trong độ tuổi lao động được trang bị kỹ năng sống",
+            "20035_binh_tien.xlsx", "cltc_it", "ô không chứa số", "2 lỗi"]),
+    (2025, ["Không có thư mục số liệu năm 2025"]),
+])
+def test_bad_input_gets_one_clear_vietnamese_message(bad_build, year, words):
+    result = bad_build["results"][year]
+    assert result.notebook == "01_clean.ipynb"
+    assert result.cell is not None
+    assert "Traceback" not in result.message
+    for word in words:
+        assert word in result.message, result.message
+    assert result.headline.startswith(f"Năm {year} · 01_clean.ipynb · ô ")
+
+
+def test_failed_notebook_is_kept_and_good_annex_is_not_replaced(bad_build):
+    out = bad_build["root"] / "output" / "2023"
+    assert (out / "failed" / "01_clean.ipynb").exists()
+    assert (out / "annex_2023.html").read_bytes() == bad_build["good_annex"]
+    processed = bad_build["root"] / "processed" / "2023"
+    assert (processed / "values.csv").read_bytes() == bad_build["good_values"]
+    assert "life_skills" in (processed / "problems.csv").read_text(encoding="utf-8-sig")
+
+
+def test_raw_files_are_never_modified(bad_build):
+    assert _hashes(bad_build["raw"]) == bad_build["raw_before"]
+
+
+def test_wrong_parameter_type_is_reported(tmp_path):
+    from helpers.batch import run_steps
+
+    result = run_steps("năm 2023", ("01_clean.ipynb",), raw_dir=RAW_DIR, processed_dir=tmp_path / "p",
+                       output_dir=tmp_path / "o", target_level="province", kernel_name="xhht", render=False)
+    assert result.status == "failed"
+    assert "phải là một năm" in result.message
+
+
+def test_cli_exit_code_is_non_zero_when_a_year_fails(bad_build, capsys):
+    code = main(["--years", "2019", "--raw-dir", str(bad_build["raw"]),
+                 "--processed-dir", str(bad_build["root"] / "processed"),
+                 "--output-dir", str(bad_build["root"] / "output")])
+    printed = capsys.readouterr().out
+    assert code == 1
+    assert "✗ Năm 2019 · 01_clean.ipynb" in printed
+
+
+def test_strings_from_data_files_are_escaped_in_the_annex(bad_build):
+    html = (bad_build["root"] / "output" / "2024" / "annex_2024.html").read_text(encoding="utf-8")
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+    assert "Cảnh báo" in html and "Xã Bình Thành (20041)" in html
