@@ -329,7 +329,7 @@ def commune_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
         "numerator": rows["numerator"].map(lambda v: format_number(v, 0)),
         "denominator": rows["denominator"].map(lambda v: format_number(v, 0)),
         "value": [format_number(v, int(rates.loc[i, "decimals"])) if pd.notna(v) else ""
-                  for i, v in zip(rows["indicator_id"], rows["value"])],
+                  for i, v in zip(rows["indicator_id"], rows["value"], strict=True)],
         "status": rows["status"],
     })
     return out.reset_index(drop=True)

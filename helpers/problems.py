@@ -31,7 +31,7 @@ class ProblemLog:
             "message": nfc(message),
         })
 
-    def extend(self, other: "ProblemLog") -> None:
+    def extend(self, other: ProblemLog) -> None:
         self._rows.extend(other._rows)
 
     def __len__(self) -> int:

@@ -136,9 +136,9 @@ def sample_values(year: int) -> dict[str, dict[str, int]]:
     missing = LEARNING_UNITS_MISSING[year]
     for i, c in enumerate(ranked[::-1]):
         v[c]["learning_units"] = 0 if missing is None else v[c]["organisations"] - int(i < missing)
-    classes = dict(zip(codes, LITERACY_CLASSES[year]))
+    classes = dict(zip(codes, LITERACY_CLASSES[year], strict=True))
     learners = _spread_total([classes[c] for c in codes], LEARNERS_TOTAL[year])
-    for c, n in zip(codes, learners):
+    for c, n in zip(codes, learners, strict=True):
         v[c]["literacy_classes"] = classes[c]
         v[c]["literacy_learners"] = n
     return v

@@ -36,4 +36,5 @@ def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
 
 def read_processed_csv(path: Path) -> pd.DataFrame:
     """Read a CSV written by :func:`write_csv_atomically`."""
-    return pd.read_csv(path, encoding="utf-8-sig", dtype={"unit_code": "string", "years_used": "string", "tt": "string"})
+    text = {"unit_code": "string", "years_used": "string", "tt": "string"}
+    return pd.read_csv(path, encoding="utf-8-sig", dtype=text)

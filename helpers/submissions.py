@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 
 from helpers.numbers import NotACount, parse_count
 from helpers.paths import DECLARED_SUBDIR
-from helpers.problems import ERROR, WARNING, ProblemLog
+from helpers.problems import ERROR, ProblemLog
 from helpers.reference import nfc
 from helpers.template import load_template_wording
 from helpers.text import label_key

@@ -96,7 +96,7 @@ def write_template(
         validation.add(sheet.cell(row=row, column=5))
         row += 1
 
-    for letter, width in zip("ABCDEF", (6, 24, 62, 11, 12, 30)):
+    for letter, width in zip("ABCDEF", (6, 24, 62, 11, 12, 30), strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = sheet.cell(row=FIRST_FIELD_ROW, column=1)
 

@@ -66,11 +66,11 @@ def resolve_unit_codes(files: pd.DataFrame, entity: Entity, units: pd.DataFrame,
 def field_pairs(indicators: pd.DataFrame, criteria: pd.DataFrame) -> list[tuple[str, str]]:
     """(part, whole) field pairs where the part can never exceed the whole."""
     pairs = set()
-    for num, den in zip(indicators["numerator"], indicators["denominator"]):
+    for num, den in zip(indicators["numerator"], indicators["denominator"], strict=True):
         if num and den and "+" not in num and "+" not in den:
             pairs.add((num, den))
     for suffix in ("", "_dbkk"):
-        for num, den in zip(criteria["numerator" + suffix], criteria["denominator" + suffix]):
+        for num, den in zip(criteria["numerator" + suffix], criteria["denominator" + suffix], strict=True):
             pairs.add((num, den))
     return sorted(pairs)
 
@@ -83,7 +83,7 @@ def validate_values(values: pd.DataFrame, files: pd.DataFrame, fields: pd.DataFr
     A required field is reported missing only when its row was not already rejected (the
     rejection names the cell and the reason).
     """
-    already = set() if rejects is None else set(zip(rejects["file"], rejects["field"]))
+    already = set() if rejects is None else set(zip(rejects["file"], rejects["field"], strict=True))
     ok_files = set(files.loc[files["unit_status"] == "ok", "file"])
     clean = values[values["file"].isin(ok_files)].reset_index(drop=True)
     labels = fields.set_index("field")["label"]
