@@ -83,7 +83,7 @@ def test_html_shows_no_code_and_no_parameters(annex_2023):
     classes = " ".join(attrs.get("class") or "" for _, attrs in annex_2023["tags"])
     assert "jp-InputArea" not in classes and "jp-InputPrompt" not in classes
     assert "jp-OutputArea" in classes
-    for code in ("import ", "build_annex_table", "year: int", "processed_dir"):
+    for code in ("import ", "build_annex_table", "year: int", "processed_dir: str", "check_year("):
         assert code not in annex_2023["text"], code
     assert "Parameters" not in annex_2023["text"]
 
