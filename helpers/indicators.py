@@ -117,7 +117,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             known = unit_met.dropna()
             missing = [code for (_, code), ok in unit_met.items() if pd.isna(ok)]
             share = 100 * known.sum() / len(expected) if expected else pd.NA
-            if missing:
+            if missing or not expected:
                 status = STATUS_MISSING
             else:
                 status = STATUS_MET if share >= rules.loc[ind["standard"], "district_share"] else STATUS_NOT_MET

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import math
+import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 import pandas as pd
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
+
+
+# A number as typed in a Vietnamese sheet: ASCII digits, optional dot thousands, optional decimal
+# comma, optional sign. Anything else (exponents, "inf", other scripts) is not a count.
+TYPED_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")
 
 
 class NotACount(ValueError):
@@ -33,6 +39,8 @@ def parse_count(cell: object) -> int | None:
         text = cell.strip()
         if not text:
             return None
+        if not TYPED_NUMBER.fullmatch(text):
+            raise NotACount("ô không chứa số")
         try:
             number = parse_decimal(text, locale="vi", strict=True)
         except (NumberFormatError, InvalidOperation) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+PRECISION = 9  # decimals kept from the fit: beyond them is floating-point noise
 PROJECTION_COLUMNS = ["indicator_id", "years_used", "projected", "target", "likely"]
 
 
@@ -17,8 +18,10 @@ def project_to_target_year(series: pd.Series, target_year: int) -> float | None:
     if len(points) < 2:
         return None
     years = np.asarray(points.index, dtype=float)
-    slope, intercept = np.polyfit(years, np.asarray(points, dtype=float), 1)
-    return float(min(100.0, max(0.0, slope * target_year + intercept)))
+    centre = years.mean()  # centred years keep the fit exact for values on a straight line
+    slope, intercept = np.polyfit(years - centre, np.asarray(points, dtype=float), 1)
+    projected = round(float(slope * (target_year - centre) + intercept), PRECISION)
+    return min(100.0, max(0.0, projected))
 
 
 def project_indicators(history: pd.DataFrame, target_year: int) -> pd.DataFrame:

@@ -1,0 +1,288 @@
+"""Reconciling a hand-made (declared) annex with the recomputed indicators; annex footnotes."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from helpers import annex
+from helpers.indicators import INDICATOR_COLUMNS, STATUS_MET, STATUS_NOT_MET, compute_indicators
+from helpers.processed import read_year_table, save_indicator_tables
+from helpers.projection import PROJECTION_COLUMNS, project_indicators
+from helpers.reference import (
+    load_entity,
+    load_fields,
+    load_groups,
+    load_indicators,
+    load_standards,
+    load_targets,
+)
+
+YEAR = 2023
+DISTRICT = "480"
+
+
+@pytest.fixture(scope="module")
+def catalogue():
+    return load_indicators()
+
+
+def district_rows(*rows: dict) -> pd.DataFrame:
+    """District rows of an indicator table, as compute_indicators lays them out."""
+    defaults = {"year": YEAR, "unit_code": DISTRICT, "kind": "rate", "numerator": pd.NA,
+                "denominator": pd.NA, "value": pd.NA, "target": pd.NA, "target_level": "province",
+                "target_plan": "", "target_verified": True, "status": "", "missing_units": ""}
+    frame = pd.DataFrame([{**defaults, **r} for r in rows], columns=INDICATOR_COLUMNS)
+    for column in ("numerator", "denominator", "value", "target"):
+        frame[column] = pd.to_numeric(frame[column]).astype("Float64")
+    return frame
+
+
+def declared(*rows: tuple[str, str, str, str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["indicator_id", "target", "result", "note"], dtype=str)
+
+
+def no_projection() -> pd.DataFrame:
+    return pd.DataFrame(columns=PROJECTION_COLUMNS)
+
+
+def projection(indicator_id: str, projected: float | None, target: float, likely: bool | None) -> pd.DataFrame:
+    return pd.DataFrame([{"indicator_id": indicator_id, "years_used": "2021,2022,2023", "projected": projected,
+                          "target": target, "likely": likely}], columns=PROJECTION_COLUMNS)
+
+
+def reconcile(dec, indicators, catalogue, proj=None) -> pd.DataFrame:
+    return annex.reconcile_declared(dec, indicators, no_projection() if proj is None else proj, catalogue,
+                                    year=YEAR, district_code=DISTRICT)
+
+
+def flags_of(result: pd.DataFrame, indicator_id: str) -> str:
+    hit = result[result["indicator_id"] == indicator_id]
+    assert len(hit) == 1
+    return hit.iloc[0]["flags"]
+
+
+# --------------------------------------------------------------------------- (a) rounding
+
+
+@pytest.mark.parametrize(
+    ("declared_result", "flagged"),
+    [("10,3", False), ("10", False), ("10,30", False), ("10,5", True), ("11", True), ("10,2", True)],
+)
+def test_a_declared_percent_against_recomputed(catalogue, declared_result, flagged):
+    # II.1 (0 decimals): 10,299 % of 5 000 people (the (b) check is off above 1 000)
+    indicators = district_rows({"indicator_id": "II.1", "numerator": 514.95, "denominator": 5000,
+                                "value": 10.299, "target": 50, "status": STATUS_NOT_MET})
+    result = reconcile(declared(("II.1", "50", declared_result, "")), indicators, catalogue)
+    flags = flags_of(result, "II.1")
+    assert ("(a)" in flags) is flagged, flags
+    assert "(b)" not in flags
+    assert result.iloc[0]["computed_result"] == "10"
+    assert result.iloc[0]["declared_result"] == declared_result
+    if flagged:
+        assert declared_result in flags  # the message quotes the declared figure
+
+
+# --------------------------------------------------------------------------- (b) whole units
+
+
+def test_b_share_no_whole_number_of_units_can_give(catalogue):
+    # III.1: 9 universities; 100 k / 9 is 66,7 or 77,8, never 70. The recomputed value is made equal
+    # to the declared one so that only (b) can fire.
+    indicators = district_rows({"indicator_id": "III.1", "numerator": 6.3, "denominator": 9, "value": 70.0,
+                                "target": 70, "status": STATUS_MET})
+    flags = flags_of(reconcile(declared(("III.1", "70", "70", "")), indicators, catalogue), "III.1")
+    assert "(b)" in flags
+    assert "9" in flags
+    assert "(a)" not in flags
+
+
+@pytest.mark.parametrize("declared_result", ["66,7", "67", "66,67"])
+def test_b_share_a_whole_number_of_units_gives(catalogue, declared_result):
+    indicators = district_rows({"indicator_id": "III.1", "numerator": 6, "denominator": 9, "value": 600 / 9,
+                                "target": 70, "status": STATUS_NOT_MET})
+    result = reconcile(declared(("III.1", "70", declared_result, "")), indicators, catalogue)
+    assert flags_of(result, "III.1") == ""
+
+
+def test_b_half_up_share_is_a_whole_number_of_units(catalogue):
+    # 1 unit of 8 is 12,5 %, declared "13" as officials round (half up); no (a), so no (b) either
+    indicators = district_rows({"indicator_id": "III.1", "numerator": 1, "denominator": 8, "value": 12.5,
+                                "target": 70, "status": STATUS_NOT_MET})
+    assert flags_of(reconcile(declared(("III.1", "70", "13", "")), indicators, catalogue), "III.1") == ""
+
+
+# --------------------------------------------------------------------------- (c) "Đạt" below target
+
+
+@pytest.fixture
+def below_target():
+    return district_rows({"indicator_id": "II.1", "numerator": 400, "denominator": 5000, "value": 40.0,
+                          "target": 50, "status": STATUS_NOT_MET})
+
+
+def test_c_met_declared_below_target_without_projection(catalogue, below_target):
+    flags = flags_of(reconcile(declared(("II.1", "50", "40", "Đạt")), below_target, catalogue), "II.1")
+    assert "(c)" in flags
+    assert "(a)" not in flags
+
+
+def test_c_met_declared_below_target_and_projection_short(catalogue, below_target):
+    proj = projection("II.1", 45.0, 50, False)
+    flags = flags_of(reconcile(declared(("II.1", "50", "40", "Đạt")), below_target, catalogue, proj), "II.1")
+    assert "(c)" in flags
+
+
+def test_c_met_declared_below_target_but_projection_reaches_it(catalogue, below_target):
+    proj = projection("II.1", 55.0, 50, True)
+    flags = flags_of(reconcile(declared(("II.1", "50", "40", "Đạt")), below_target, catalogue, proj), "II.1")
+    assert flags == ""
+
+
+def test_c_not_flagged_without_met_note_or_at_target(catalogue, below_target):
+    flags = flags_of(reconcile(declared(("II.1", "50", "40", "")), below_target, catalogue), "II.1")
+    assert flags == ""
+    at_target = district_rows({"indicator_id": "II.1", "numerator": 2500, "denominator": 5000, "value": 50.0,
+                               "target": 50, "status": STATUS_MET})
+    assert flags_of(reconcile(declared(("II.1", "50", "50", "Đạt")), at_target, catalogue), "II.1") == ""
+
+
+def test_c_projection_unknown_after_csv_round_trip(catalogue, below_target, tmp_path):
+    # the annex notebook reads projection.csv; with one year of data "likely" is empty there
+    save_indicator_tables(tmp_path, YEAR, projection=projection("II.1", None, 50, None))
+    proj = read_year_table(tmp_path, YEAR, "projection")
+    flags = flags_of(reconcile(declared(("II.1", "50", "40", "Đạt")), below_target, catalogue, proj), "II.1")
+    assert "(c)" in flags
+
+
+def test_c_uses_the_same_rounding_as_the_status(catalogue):
+    indicators = district_rows({"indicator_id": "II.1", "numerator": 2480, "denominator": 5000, "value": 49.6,
+                                "target": 50, "status": STATUS_MET})
+    proj = projection("II.1", 49.0, 50, False)
+    flags = flags_of(reconcile(declared(("II.1", "50", "50", "Đạt")), indicators, catalogue, proj), "II.1")
+    assert flags == ""
+
+
+# --------------------------------------------------------------------------- (d) plausibility
+
+
+@pytest.mark.parametrize(("value", "flagged"), [(71.0, True), (60.0, False), (50.0, False)])
+def test_d_value_outside_plausible_range(catalogue, value, flagged):
+    # II.3 plausible range 0-60 %
+    indicators = district_rows({"indicator_id": "II.3", "numerator": value * 50, "denominator": 5000,
+                                "value": value, "target": 23, "status": STATUS_MET})
+    flags = flags_of(reconcile(declared(("II.3", "23", "", "")), indicators, catalogue), "II.3")
+    assert ("(d)" in flags) is flagged
+
+
+# --------------------------------------------------------------------------- standards and layout
+
+
+def test_standard_status_compared_as_text(catalogue):
+    indicators = district_rows(
+        {"indicator_id": "I.1", "kind": "standard", "numerator": 8, "denominator": 9, "value": 800 / 9,
+         "target": 100, "status": STATUS_NOT_MET},
+        {"indicator_id": "I.2", "kind": "standard", "numerator": 9, "denominator": 9, "value": 100.0,
+         "target": 100, "status": STATUS_MET},
+    )
+    result = reconcile(declared(("I.1", "100", "Đạt", ""), ("I.2", "100", "Đạt", "")), indicators, catalogue)
+    assert "Chưa đạt" in flags_of(result, "I.1")
+    assert flags_of(result, "I.2") == ""
+    assert list(result["computed_result"]) == [STATUS_NOT_MET, STATUS_MET]
+
+
+def test_unknown_or_uncomputed_rows_are_skipped(catalogue):
+    indicators = district_rows({"indicator_id": "II.1", "numerator": 1, "denominator": 10, "value": 10.0,
+                                "target": 50, "status": STATUS_NOT_MET})
+    other_year = district_rows({"indicator_id": "II.2", "numerator": 1, "denominator": 10, "value": 10.0})
+    other_year["year"] = pd.array([YEAR - 1], dtype="Int64")
+    result = reconcile(declared(("II.1", "50", "10", ""), ("XX.9", "", "5", ""), ("II.2", "", "10", "")),
+                       pd.concat([indicators, other_year], ignore_index=True), catalogue)
+    assert list(result["indicator_id"]) == ["II.1"]
+    assert list(result.columns) == ["indicator_id", "label", "declared_target", "declared_result",
+                                    "declared_note", "computed_result", "flags"]
+
+
+# --------------------------------------------------------------------------- unverified figures
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_standards()
+
+
+def test_unverified_standards_chain(rules):
+    standards, criteria = rules
+    assert annex.unverified_standards("PCTHCS3", standards, criteria) == ["PCTHCS2"]
+    assert annex.unverified_standards("XMC2", standards, criteria) == []
+    assert annex.unverified_standards("PCTH3", standards, criteria) == ["PCTH3"]
+    assert annex.unverified_standards("PCTH2", standards, criteria) == []
+
+
+def test_unverified_standards_follows_criteria_and_order(rules):
+    standards, criteria = rules
+    criteria = criteria.copy()
+    criteria.loc[criteria["standard"] == "XMC1", "verified"] = False
+    # XMC1 is a prerequisite of PCTHCS1, so of PCTHCS3; results in file order
+    assert annex.unverified_standards("PCTHCS3", standards, criteria) == ["XMC1", "PCTHCS2"]
+    assert annex.unverified_standards("XMC2", standards, criteria) == ["XMC1"]
+
+
+@pytest.fixture(scope="module")
+def computed_2023(catalogue, rules):
+    """Indicators of nine all-passing communes, computed against national and province targets."""
+    fields = list(load_fields()["field"])
+    codes = [f"C{i}" for i in range(9)]
+    values = pd.DataFrame([{"year": YEAR, "unit_code": c, "field": f, "value": 100} for c in codes for f in fields])
+    communes = pd.DataFrame({"code": codes, "full_name": [f"Xã {c}" for c in codes], "dbkk": False})
+    standards, criteria = rules
+    targets = load_targets()
+    tables = {level: compute_indicators(values, communes, catalogue, standards, criteria, targets, year=YEAR,
+                                        district_code=DISTRICT, target_level=level, target_year=2025)
+              for level in ("national", "province")}
+    return tables, communes
+
+
+def build(computed_2023, catalogue, rules, level: str) -> pd.DataFrame:
+    tables, communes = computed_2023
+    indicators = tables[level]
+    history = indicators[indicators["unit_code"] == DISTRICT]
+    standards, criteria = rules
+    entity = load_entity()
+    assert entity.code == DISTRICT
+    return annex.build_annex_table(indicators, catalogue, load_groups(), project_indicators(history, 2025),
+                                   standards, criteria, load_targets(), entity, annex.load_annex_wording(),
+                                   year=YEAR, target_level=level, history_years=[YEAR], communes=communes)
+
+
+def footnote_kinds(table: pd.DataFrame, row_id: str) -> dict[str, str]:
+    hit = table[table["row_id"] == row_id]
+    assert len(hit) == 1
+    return dict(hit.iloc[0]["footnotes"])
+
+
+def test_unverified_target_is_footnoted(computed_2023, catalogue, rules):
+    table = build(computed_2023, catalogue, rules, "national")
+    i1 = footnote_kinds(table, "I.1")  # national target 70, verified = false
+    assert "target" in i1
+    assert "QĐ 1373/QĐ-TTg (30/7/2021) theo bản sao thứ cấp" in i1["target"]
+    assert "target" in footnote_kinds(table, "II.1")
+    assert "target" not in footnote_kinds(table, "L.8")  # QĐ 387, verified = true
+    assert "target" not in footnote_kinds(table, "I.3")  # no national target for I.3
+    assert table.loc[table["row_id"] == "I.1", "target"].item() == "70"
+
+
+def test_verified_targets_are_not_footnoted(computed_2023, catalogue, rules):
+    table = build(computed_2023, catalogue, rules, "province")
+    for row_id in ("I.1", "II.1", "IV.1"):
+        assert "target" not in footnote_kinds(table, row_id), row_id
+
+
+def test_unverified_standard_is_footnoted(computed_2023, catalogue, rules):
+    table = build(computed_2023, catalogue, rules, "province")
+    i6 = footnote_kinds(table, "I.6")  # PCTHCS3 ← PCTHCS2 (unverified)
+    assert "Chuẩn phổ cập giáo dục trung học cơ sở mức độ 2" in i6["standard"]
+    assert "standard" not in footnote_kinds(table, "I.1")  # XMC2 ← XMC1, all verified
+    numbered, texts = annex.number_footnotes(table)
+    assert any("mức độ 2" in text for text in texts)
+    assert all(mark <= len(texts) for marks in numbered["marks"] for mark in marks)
