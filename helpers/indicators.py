@@ -71,10 +71,13 @@ def commune_standards(wide: pd.DataFrame, communes: pd.DataFrame, standards: pd.
     return pd.DataFrame(met, index=wide.index)
 
 
-def _status(value, target, decimals: int) -> str:
+def _status(value, target, decimals: int, direction: str = "higher") -> str:
+    """Đạt when the value, rounded as shown, is on the right side of the target."""
     if pd.isna(target):
         return STATUS_NO_TARGET
-    return STATUS_MET if round_half_up(value, decimals) >= round_half_up(target, decimals) else STATUS_NOT_MET
+    shown, goal = round_half_up(value, decimals), round_half_up(target, decimals)
+    met = shown <= goal if direction == "lower" else shown >= goal
+    return STATUS_MET if met else STATUS_NOT_MET
 
 
 def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
@@ -145,7 +148,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             elif r["denominator"] == 0:
                 status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
             else:
-                status = _status(r["value"], target, decimals)
+                status = _status(r["value"], target, decimals, ind["direction"])
             rows.append({**base, "unit_code": code, **r.to_dict(), "status": status, "missing_units": "",
                          "target": target})
         missing = [code for (_, code), r in rates.iterrows()
@@ -157,7 +160,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
         elif den == 0:
             status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
         else:
-            status = _status(value, target, decimals)
+            status = _status(value, target, decimals, ind["direction"])
         rows.append({**base, "unit_code": district_code, "numerator": num if not missing else pd.NA,
                      "denominator": den if not missing else pd.NA, "value": value, "status": status,
                      "missing_units": ";".join(missing), **target_meta})

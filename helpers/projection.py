@@ -24,17 +24,23 @@ def project_to_target_year(series: pd.Series, target_year: int) -> float | None:
     return min(100.0, max(0.0, projected))
 
 
-def project_indicators(history: pd.DataFrame, target_year: int) -> pd.DataFrame:
+def project_indicators(history: pd.DataFrame, target_year: int,
+                       directions: pd.Series | None = None) -> pd.DataFrame:
     """Projection for every rate indicator of ``history`` (district rows of several years).
 
-    ``history`` has columns year, indicator_id, kind, value, target.
+    ``history`` has columns year, indicator_id, kind, value, target; ``directions`` maps an
+    indicator id to "higher" (default) or "lower" (the target is reached from above).
     """
     rows = []
     for indicator_id, group in history[history["kind"] == "rate"].groupby("indicator_id", sort=False):
         series = group.set_index("year")["value"].astype("Float64").sort_index()
         projected = project_to_target_year(series, target_year)
         target = group.sort_values("year")["target"].iloc[-1]
-        likely = None if projected is None or pd.isna(target) else bool(projected >= target)
+        lower = directions is not None and directions.get(indicator_id) == "lower"
+        if projected is None or pd.isna(target):
+            likely = None
+        else:
+            likely = bool(projected <= target) if lower else bool(projected >= target)
         used = ",".join(str(int(y)) for y in series.dropna().index)
         rows.append({"indicator_id": indicator_id, "years_used": used, "projected": projected,
                      "target": target, "likely": likely})

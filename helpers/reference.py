@@ -88,6 +88,10 @@ def load_groups(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
 def load_indicators(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
     """The indicator catalogue (see the comment lines of ``reference/indicators.csv``)."""
     indicators = read_reference_csv(Path(reference_dir) / "indicators.csv")
+    bad = ~indicators["direction"].isin(["higher", "lower"])
+    if bad.any():
+        raise WorkbookError(f"reference/indicators.csv, chỉ tiêu {indicators.loc[bad, 'id'].iloc[0]}: "
+                            "cột direction phải là higher hoặc lower.")
     indicators = _numeric(indicators, ["decimals"], integer=True)
     return _numeric(indicators, ["plausible_min", "plausible_max"])
 

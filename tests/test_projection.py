@@ -117,3 +117,14 @@ def test_projection_landing_exactly_on_target_is_likely():
     result = project_indicators(history, 2025).iloc[0]
     assert result["projected"] == pytest.approx(60.0)
     assert result["likely"] == True  # noqa: E712 - a numpy bool when the column is all bool
+
+
+def test_lower_is_better_indicator_is_likely_when_projection_falls_below_target():
+    history = pd.DataFrame({
+        "year": [2021, 2022, 2023], "indicator_id": ["X"] * 3, "kind": ["rate"] * 3,
+        "value": [30.0, 25.0, 20.0], "target": [12.0] * 3,
+    })
+    higher = project_indicators(history, 2025)
+    lower = project_indicators(history, 2025, pd.Series({"X": "lower"}))
+    assert higher.loc[0, "projected"] == pytest.approx(10.0)
+    assert (bool(higher.loc[0, "likely"]), bool(lower.loc[0, "likely"])) == (False, True)
