@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is imported lazily: the batch's "nothing changed" check must stay fast
+    import pandas as pd
+
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 def write_bytes_atomically(path: Path, data: bytes) -> Path:
@@ -17,6 +23,7 @@ def write_bytes_atomically(path: Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600 files; give the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -36,5 +43,7 @@ def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
 
 def read_processed_csv(path: Path) -> pd.DataFrame:
     """Read a CSV written by :func:`write_csv_atomically`."""
+    import pandas as pd
+
     text = {"unit_code": "string", "years_used": "string", "tt": "string"}
     return pd.read_csv(path, encoding="utf-8-sig", dtype=text)
