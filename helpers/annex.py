@@ -3,6 +3,7 @@ sections below it. Everything that came from a data file is HTML-escaped."""
 
 from __future__ import annotations
 
+import base64
 import html
 import io
 import tomllib
@@ -12,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 from babel.numbers import NumberFormatError, parse_decimal
 
-from helpers.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE
+from helpers.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
 from helpers.numbers import format_number, round_half_up
 from helpers.paths import REFERENCE_DIR
 from helpers.problems import SEVERITY_LABELS, describe_problem
@@ -46,7 +47,26 @@ STYLE = """
 .annex .footnotes{font-size:11pt}
 .annex .small{font-size:11pt}
 .annex .scroll{overflow-x:auto}
+.annex .head .body-name{border-bottom:1px solid #000;padding-bottom:.15em}
+.annex h1{font-weight:bold}
+.annex tbody tr,.annex tbody tr:nth-child(odd),.annex tbody tr:nth-child(even){background:#fff!important}
+.annex table.small td{overflow-wrap:anywhere}
+.annex figure.chart{margin:0 0 1.2em;break-inside:avoid;page-break-inside:avoid}
+.annex figure.chart img{max-width:100%;height:auto;display:block}
+.annex p.draft{text-align:justify;text-indent:2em;margin:.3em 0;line-height:1.45}
+.annex .intro{font-style:italic;font-size:11pt}
 @page{size:A4;margin:18mm 15mm 18mm 20mm}
+@media print{
+ .jp-OutputArea-child{break-inside:auto!important;page-break-inside:auto!important}
+ .annex{max-width:none;font-size:12pt}
+ .annex h1{font-size:13pt}
+ .annex table.main{table-layout:fixed}
+ .annex table.main th:nth-child(2){width:42%}.annex table.main th:nth-child(3){width:16%}
+ .annex table.main th:nth-child(4){width:14%}.annex table.main th:nth-child(5){width:22%}
+ .annex .scroll{overflow:visible}
+ .annex h1,.annex h2{break-after:avoid;page-break-after:avoid}
+ .annex .st-ok,.annex .st-bad{color:#000}
+}
 </style>
 """
 
@@ -272,13 +292,13 @@ def reconcile_declared(declared: pd.DataFrame, indicators: pd.DataFrame, project
                 den = d["denominator"]
                 if pd.notna(den) and 0 < den <= 1000:
                     n = int(den)
-                    half = Decimal(5).scaleb(-places - 1)
-                    if not any(abs(Decimal(100 * k) / n - declared_value) < half for k in range(n + 1)):
+                    if not any(round_half_up(100 * k / n, places) == declared_value for k in range(n + 1)):
                         flags.append(f"(b) Không có số nguyên nào trong {n} đơn vị cho tỷ lệ "
                                      f"{format_number(declared_value, places)} %.")
-            if dec.note == STATUS_MET and pd.notna(d["value"]) and pd.notna(d["target"]) \
-                    and d["value"] < d["target"]:
-                likely = proj is not None and dec.indicator_id in proj.index and proj.loc[dec.indicator_id, "likely"]
+            if dec.note == STATUS_MET and d["status"] == STATUS_NOT_MET:
+                likely = proj is not None and dec.indicator_id in proj.index
+                likely = likely and pd.notna(proj.loc[dec.indicator_id, "likely"]) \
+                    and bool(proj.loc[dec.indicator_id, "likely"])
                 if not likely:
                     flags.append("(c) Ghi “Đạt” trong khi kết quả thấp hơn mục tiêu và ước tính "
                                  "xu hướng chưa đạt mục tiêu.")
@@ -314,6 +334,30 @@ def render_section(title: str, body: str) -> str:
     return f'{STYLE}<div class="annex"><h2>{esc(title)}</h2>{body}</div>'
 
 
+def image_tag(png: bytes, alt: str) -> str:
+    """An ``<img>`` carrying the PNG inline (``data:`` URI) and an escaped alt text."""
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+
+
+def render_charts_section(title: str, intro: str, charts: list, notes: list[str]) -> str:
+    """The charts below the table: each chart (``.png``, ``.alt``, see helpers.charts.Chart) as an
+    inline image, then a sentence for each indicator that has nothing to draw."""
+    figures = [f'<figure class="chart">{image_tag(chart.png, chart.alt)}</figure>' for chart in charts]
+    body = f'<p class="intro">{esc(intro)}</p>' + "".join(figures)
+    body += "".join(f'<p class="small">{esc(note)}</p>' for note in notes)
+    return render_section(title, body)
+
+
+def render_narrative_section(title: str, intro: str, paragraphs: list[str], notes: list[str]) -> str:
+    """The draft sentences for the report ("Nội dung gợi ý cho báo cáo"), each paragraph as a
+    dash item like the report's section 2a), then notes for whoever edits them."""
+    body = f'<p class="intro">{esc(intro)}</p>'
+    body += "".join(f'<p class="draft">- {esc(text)}</p>' for text in paragraphs)
+    body += "".join(f'<p class="small"><i>{esc(note)}</i></p>' for note in notes)
+    return render_section(title, body)
+
+
 def commune_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
                   *, year: int) -> pd.DataFrame:
     """Per-commune counts behind each rate indicator, communes ranked by value, formatted."""
@@ -336,10 +380,13 @@ def commune_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
 
 
 def problems_for_display(problems: pd.DataFrame) -> pd.DataFrame:
-    """Problems with Vietnamese severity and one readable place-and-reason sentence."""
+    """The data-quality list: errors, then warnings, then what was read and fixed (information),
+    each with its Vietnamese severity and one readable place-and-reason sentence."""
     if problems.empty:
         return pd.DataFrame(columns=["severity", "text"])
+    order = {severity: i for i, severity in enumerate(SEVERITY_LABELS)}
+    ranked = problems.assign(_rank=problems["severity"].map(order)).sort_values("_rank", kind="stable")
     return pd.DataFrame({
-        "severity": problems["severity"].map(SEVERITY_LABELS),
-        "text": [describe_problem(p) for _, p in problems.iterrows()],
-    })
+        "severity": ranked["severity"].map(SEVERITY_LABELS),
+        "text": [describe_problem(p) for _, p in ranked.iterrows()],
+    }).reset_index(drop=True)

@@ -1,0 +1,229 @@
+"""Charts of the annex: each rate indicator per commune (with its target) and across the years.
+
+Figures are built with matplotlib's object API on the Agg canvas (no pyplot state, no display
+needed) and returned as PNG bytes for embedding in the HTML as ``data:`` URIs. Every word on a
+chart comes from ``reference/annex.toml`` (``[charts]``); communes below target are hatched, so
+the chart reads the same without colour.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from dataclasses import dataclass
+
+import matplotlib
+import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from helpers.indicators import STATUS_NOT_MET
+from helpers.numbers import format_number
+from helpers.projection import project_to_target_year
+
+FONT = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none"}
+COLOUR_MET, COLOUR_NOT_MET, COLOUR_PLAIN = "#3f6fa8", "#e0b25c", "#7f9cbf"
+HATCH_NOT_MET = "////"
+TITLE_WIDTH = 84
+MIN_SPAN = 10.0  # percentage points: the least range of a value axis (all-zero data stays readable)
+WIDTH_IN, BAR_IN, LINE_IN, CHAR_IN = 7.2, 0.3, 0.19, 0.078  # figure width, bar pitch, title line, label char
+
+
+@dataclass(frozen=True)
+class Chart:
+    """One chart ready to embed (:func:`helpers.annex.render_charts_section`): which indicator,
+    which kind, its Vietnamese alt text and the PNG."""
+
+    indicator_id: str
+    kind: str          # communes | trend
+    alt: str
+    png: bytes
+
+
+def _decimal_comma(decimals: int = 0) -> FuncFormatter:
+    return FuncFormatter(lambda value, _pos: format_number(value, decimals))
+
+
+def _title(text: str) -> str:
+    return "\n".join(textwrap.wrap(text, TITLE_WIDTH))
+
+
+def _new_axes(title: str, *, plot_in: float, left_in: float, bottom_in: float = 1.0):
+    """A figure with one axes and fixed margins (inches): constrained layout would double the
+    drawing time, and 30-odd charts are drawn per year."""
+    top_in = 0.2 + LINE_IN * (title.count("\n") + 1)
+    height = top_in + plot_in + bottom_in
+    figure = Figure(figsize=(WIDTH_IN, height))
+    figure.subplots_adjust(left=left_in / WIDTH_IN, right=1 - 0.45 / WIDTH_IN, top=1 - top_in / height,
+                           bottom=bottom_in / height)
+    axes = figure.add_subplot()
+    axes.set_title(title, fontsize=10)
+    return figure, axes
+
+
+def figure_png(figure: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes."""
+    buffer = io.BytesIO()
+    FigureCanvasAgg(figure)
+    with matplotlib.rc_context(FONT):
+        figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def _target_text(target: float) -> str:
+    return format_number(target, 0 if float(target).is_integer() else 1)
+
+
+def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
+                  indicator_id: str, wording: dict, *, year: int, target_year: int,
+                  units_noun: str) -> tuple[Figure, str] | None:
+    """A bar per commune for one rate indicator, the target as a line; ``None`` without values.
+
+    Returns the figure and its alt text.
+    """
+    words = wording["charts"]
+    ind = catalogue.set_index("id").loc[indicator_id]
+    decimals = int(ind["decimals"])
+    names = communes.set_index("code")["full_name"]
+    rows = indicators[(indicators["year"] == year) & (indicators["indicator_id"] == indicator_id)
+                      & indicators["unit_code"].isin(names.index)]
+    rows = rows.assign(name=rows["unit_code"].map(names)).sort_values("value", ascending=True, na_position="first")
+    if rows["value"].notna().sum() == 0:
+        return None
+    targets = rows["target"].dropna()
+    target = float(targets.iloc[0]) if len(targets) else None
+    below = rows["status"] == STATUS_NOT_MET
+    values = rows["value"].astype("float64").fillna(0.0)
+    top = max([*values, target or 0.0, MIN_SPAN])
+
+    with matplotlib.rc_context(FONT):
+        title = _title(words["commune_title"].format(label=ind["label"], year=year))
+        left_in = 0.2 + CHAR_IN * max(len(n) for n in rows["name"])
+        figure, axes = _new_axes(title, plot_in=BAR_IN * len(rows) + 0.2, left_in=left_in)
+        colours = [COLOUR_PLAIN if target is None else (COLOUR_NOT_MET if b else COLOUR_MET) for b in below]
+        bars = axes.barh(list(rows["name"]), list(values), color=colours, edgecolor="#222222", linewidth=0.6)
+        for bar, is_below in zip(bars, below, strict=True):
+            if is_below:
+                bar.set_hatch(HATCH_NOT_MET)
+        for bar, value, status in zip(bars, rows["value"], rows["status"], strict=True):
+            text = format_number(value, decimals) if pd.notna(value) else status
+            axes.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
+                          textcoords="offset points", va="center", fontsize=8)
+        handles = []
+        if target is not None:
+            label = words["target"].format(target_year=target_year, value=_target_text(target))
+            handles.append(axes.axvline(target, color="#a00000", linestyle="--", linewidth=1.2, label=label))
+            handles += [Patch(facecolor=COLOUR_MET, edgecolor="#222222", label=words["met"]),
+                        Patch(facecolor=COLOUR_NOT_MET, edgecolor="#222222", hatch=HATCH_NOT_MET,
+                              label=words["not_met"])]
+        else:
+            handles.append(Patch(facecolor=COLOUR_PLAIN, edgecolor="#222222", label=words["no_target"]))
+        axes.set_xlim(0, min(top * 1.18, 112) if top <= 100 else top * 1.18)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_formatter(_decimal_comma())
+        axes.set_xlabel(words["value_axis"])
+        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(-left_in / WIDTH_IN + 0.05, -0.5 / (
+            BAR_IN * len(rows) + 0.2)), ncol=len(handles), fontsize=8, frameon=False)
+        axes.spines[["top", "right"]].set_visible(False)
+
+    details = []
+    if target is not None:
+        details.append(words["alt_target"].format(value=_target_text(target)))
+        names_below = list(rows.loc[below, "name"].iloc[::-1])
+        details.append(words["alt_below"].format(units=", ".join(names_below)) if names_below
+                       else words["alt_all_met"])
+    values_text = "; ".join(f"{n}: {format_number(v, decimals) if pd.notna(v) else s} %"
+                            for n, v, s in zip(rows["name"].iloc[::-1], rows["value"].iloc[::-1],
+                                               rows["status"].iloc[::-1], strict=True))
+    details.append(values_text + ".")
+    alt = words["commune_alt"].format(label=ind["label"], year=year, units_noun=units_noun,
+                                      details=" ".join(details))
+    return figure, alt
+
+
+def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: str, wording: dict, *,
+                target_year: int, district: str) -> tuple[Figure, str] | None:
+    """The district value of one rate indicator per year, its target and the least-squares
+    projection to the target year (as the annex's note computes it); ``None`` without values."""
+    words = wording["charts"]
+    ind = catalogue.set_index("id").loc[indicator_id]
+    decimals = int(ind["decimals"])
+    rows = history[history["indicator_id"] == indicator_id].sort_values("year")
+    series = pd.Series(list(rows["value"].astype("float64")), index=[int(y) for y in rows["year"]]).dropna()
+    if series.empty:
+        return None
+    targets = rows["target"].dropna()
+    target = float(targets.iloc[-1]) if len(targets) else None
+
+    with matplotlib.rc_context(FONT):
+        title = _title(words["trend_title"].format(label=ind["label"]))
+        figure, axes = _new_axes(title, plot_in=2.2, left_in=0.75)
+        axes.plot(series.index, series.values, marker="o", color=COLOUR_MET, linewidth=1.8,
+                  label=words["district"].format(district=district))
+        for x, y in series.items():
+            axes.annotate(format_number(y, decimals), (x, y), xytext=(0, 6), textcoords="offset points",
+                          ha="center", fontsize=8)
+        projected = project_to_target_year(series, target_year) if series.index.max() < target_year else None
+        if projected is not None:
+            line_years = list(range(int(series.index.min()), target_year + 1))
+            line = [project_to_target_year(series, y) for y in line_years]
+            axes.plot(line_years, line, linestyle=":", color="#555555", linewidth=1.4,
+                      label=words["projection"].format(target_year=target_year,
+                                                       value=format_number(projected, decimals)))
+            axes.plot([target_year], [projected], marker="D", color="#555555", markersize=5)
+        if target is not None:
+            axes.axhline(target, color="#a00000", linestyle="--", linewidth=1.2,
+                         label=words["target"].format(target_year=target_year,
+                                                      value=_target_text(target)))
+        values = [*series.values, target or 0.0, projected or 0.0]
+        low, high = min(values), max(values)
+        span = max(high - low, MIN_SPAN)
+        axes.set_ylim(max(0.0, low - 0.25 * span), min(105.0, high + 0.3 * span) if high <= 100 else high * 1.1)
+        axes.set_xlim(series.index.min() - 0.4, max(target_year, series.index.max()) + 0.4)
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: str(int(value))))
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.yaxis.set_major_formatter(_decimal_comma())
+        axes.set_xlabel(words["year_axis"])
+        axes.set_ylabel(words["value_axis"])
+        axes.legend(loc="upper left", bbox_to_anchor=(-0.6 / WIDTH_IN, -0.5 / 2.2), ncol=2, fontsize=8,
+                    frameon=False)
+        axes.spines[["top", "right"]].set_visible(False)
+        axes.grid(axis="y", color="#dddddd", linewidth=0.6)
+
+    details = "; ".join(f"{x}: {format_number(y, decimals)} %" for x, y in series.items()) + "."
+    if projected is not None:
+        details += " " + words["projection"].format(target_year=target_year,
+                                                    value=format_number(projected, decimals)) + "."
+    if target is not None:
+        details += " " + words["alt_target"].format(value=_target_text(target))
+    alt = words["trend_alt"].format(label=ind["label"], district=district, details=details)
+    return figure, alt
+
+
+def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, catalogue: pd.DataFrame,
+                communes: pd.DataFrame, wording: dict, *, year: int, target_year: int, district: str,
+                district_code: str, units_noun: str) -> tuple[list[Chart], list[str]]:
+    """Both charts of every rate indicator (catalogue order), and a sentence for each indicator
+    with nothing to draw (e.g. "Không áp dụng")."""
+    charts: list[Chart] = []
+    notes: list[str] = []
+    history = history[(history["unit_code"] == district_code) & (history["year"] <= year)]
+    for ind in catalogue[catalogue["kind"] == "rate"].itertuples(index=False):
+        made = commune_chart(indicators, catalogue, communes, ind.id, wording, year=year,
+                             target_year=target_year, units_noun=units_noun)
+        if made is None:
+            district_row = indicators[(indicators["indicator_id"] == ind.id)
+                                      & (indicators["unit_code"] == district_code)
+                                      & (indicators["year"] == year)]
+            status = district_row["status"].iloc[0] if len(district_row) else ""
+            notes.append(wording["charts"]["no_data"].format(label=ind.label,
+                                                             status=status).replace(" ()", ""))
+            continue
+        charts.append(Chart(ind.id, "communes", made[1], figure_png(made[0])))
+        trend = trend_chart(history, catalogue, ind.id, wording, target_year=target_year, district=district)
+        if trend is not None:
+            charts.append(Chart(ind.id, "trend", trend[1], figure_png(trend[0])))
+    return charts, notes

@@ -1,0 +1,262 @@
+"""The Excel copy of the annex: the annex table as in the HTML (numbers as numbers) and a
+per-commune sheet, ready to paste into Word.
+
+Numbers are taken from the annex's own formatted texts ("10,3" → 10.3 with format ``0.0``), so
+the workbook shows exactly what the HTML shows. Every text is written as text: a label or name
+beginning with ``=``, ``+``, ``-`` or ``@`` never becomes a formula (formula injection).
+"""
+
+from __future__ import annotations
+
+import io
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
+from openpyxl.cell.rich_text import CellRichText, TextBlock
+from openpyxl.cell.text import InlineFont
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.worksheet.worksheet import Worksheet
+
+from helpers.annex import MAIN_GROUPS, build_annex_table, load_annex_wording, number_footnotes, parse_declared_number
+from helpers.indicators import target_level_of
+from helpers.numbers import round_half_up
+from helpers.paths import REFERENCE_DIR
+from helpers.processed import read_year_table
+from helpers.reference import (
+    Entity,
+    load_entity,
+    load_groups,
+    load_indicators,
+    load_standards,
+    load_targets,
+    load_units,
+    nfc,
+)
+from helpers.storage import write_bytes_atomically
+from helpers.validation import communes_of
+
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FONT_NAME = "Times New Roman"
+THIN = Side(style="thin", color="000000")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="F0F0F0")
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+ANNEX_WIDTHS = {"A": 6, "B": 62, "C": 22, "D": 16, "E": 26}
+
+
+def write_text(cell: Cell, text: object) -> Cell:
+    """Put ``text`` in ``cell`` as a string, never as a formula (formula injection)."""
+    value = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else nfc(str(text))
+    cell.value = value
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
+def number_format_for(decimals: int, thousands: bool = True) -> str:
+    """An Excel number format with ``decimals`` places (the reader's Excel shows its own comma)."""
+    base = "#,##0" if thousands else "0"
+    return base + ("." + "0" * decimals if decimals > 0 else "")
+
+
+def write_number_text(cell: Cell, text: str) -> Cell:
+    """A formatted annex figure ("10,3", "100") as a number with the same decimals; words as text."""
+    number = parse_declared_number(text) if text else None
+    if number is None:
+        return write_text(cell, text)
+    exponent = number.as_tuple().exponent
+    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+    cell.value = int(number) if places == 0 else float(number)
+    cell.number_format = number_format_for(places)
+    return cell
+
+
+def _label_with_marks(cell: Cell, label: str, marks: list[int]) -> None:
+    if not marks:
+        write_text(cell, label)
+        return
+    cell.value = CellRichText([nfc(label), TextBlock(InlineFont(vertAlign="superscript"),
+                                                      ",".join(str(m) for m in marks))])
+    cell.quotePrefix = nfc(label).startswith(FORMULA_TRIGGERS)  # rich text is never a formula; keep it so
+
+
+def _style_range(ws: Worksheet, row: int, columns: int, *, bold: bool = False, italic: bool = False,
+                 header: bool = False) -> None:
+    for column in range(1, columns + 1):
+        cell = ws.cell(row, column)
+        cell.border = BORDER
+        cell.font = Font(name=FONT_NAME, size=12, bold=bold or header, italic=italic)
+        horizontal = "center" if header or column == 1 else ("right" if column in (3, 4) else "left")
+        cell.alignment = Alignment(wrap_text=True, vertical="center" if header else "top", horizontal=horizontal)
+        if header:
+            cell.fill = HEADER_FILL
+
+
+def _write_annex_rows(ws: Worksheet, start: int, table: pd.DataFrame, headers: list[str]) -> int:
+    """Header and rows of one annex table from ``start``; returns the next free row."""
+    for column, text in enumerate(headers, start=1):
+        write_text(ws.cell(start, column), text)
+    _style_range(ws, start, len(headers), header=True)
+    row = start + 1
+    for record in table.itertuples(index=False):
+        write_text(ws.cell(row, 1), record.tt)
+        _label_with_marks(ws.cell(row, 2), record.label, list(record.marks))
+        write_number_text(ws.cell(row, 3), record.target)
+        write_number_text(ws.cell(row, 4), record.result)
+        write_text(ws.cell(row, 5), record.note)
+        _style_range(ws, row, len(headers), bold=record.row_kind == "group", italic=record.style == "italic")
+        row += 1
+    return row
+
+
+def _heading(ws: Worksheet, row: int, text: str, *, bold: bool = True, italic: bool = False,
+             merge: bool = True) -> None:
+    cell = write_text(ws.cell(row, 1), text)
+    cell.font = Font(name=FONT_NAME, size=13 if bold else 12, bold=bold, italic=italic)
+    cell.alignment = Alignment(horizontal="center", wrap_text=True, vertical="center")
+    if merge:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+
+
+def write_annex_sheet(ws: Worksheet, table: pd.DataFrame, entity: Entity, wording: dict, *, year: int,
+                      target_header: str, projection_years: list[int]) -> None:
+    """The annex sheet: issuing body, title, attachment line, main and extra tables, notes."""
+    numbered, footnotes = number_footnotes(table)
+    is_extra = ~numbered["row_id"].str.split(".").str[0].isin(MAIN_GROUPS)
+    cols = wording["columns"]
+    headers = [cols["tt"], cols["label"], target_header, cols["result"], cols["note"]]
+    body = write_text(ws.cell(1, 1), entity.issuing_body)
+    body.font = Font(name=FONT_NAME, size=12, bold=True)
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=2)
+    _heading(ws, 3, entity.title)
+    _heading(ws, 4, entity.attachment_line(year), bold=False, italic=True)
+    ws.row_dimensions[4].height = 32
+    row = _write_annex_rows(ws, 6, numbered[~is_extra], headers)
+    ws.print_title_rows = "6:6"
+    if is_extra.any():
+        row += 1
+        title = write_text(ws.cell(row, 1), wording["sections"]["extra"])
+        title.font = Font(name=FONT_NAME, size=12, bold=True)
+        row = _write_annex_rows(ws, row + 1, numbered[is_extra], headers)
+    row += 1
+    notes = [*(f"{i}. {text}" for i, text in enumerate(footnotes, start=1)),
+             wording["notes"]["projection_method"].format(
+                 target_year=entity.target_year, years=", ".join(str(y) for y in projection_years) or "—"),
+             wording["notes"]["ratio_rule"].format(units_noun=entity.units_noun)]
+    write_text(ws.cell(row, 1), wording["excel"]["notes_heading"]).font = Font(name=FONT_NAME, size=11, bold=True)
+    for text in notes:
+        row += 1
+        cell = write_text(ws.cell(row, 1), text)
+        cell.font = Font(name=FONT_NAME, size=11)
+        cell.alignment = WRAP_TOP
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
+        ws.row_dimensions[row].height = 15 * (1 + len(text) // 110)
+    for letter, width in ANNEX_WIDTHS.items():
+        ws.column_dimensions[letter].width = width
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "portrait"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def commune_rows(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
+                 *, year: int) -> pd.DataFrame:
+    """Per-commune counts and rate of every rate indicator, numbers kept as numbers (rounded)."""
+    names = communes.set_index("code")["full_name"]
+    rates = catalogue[catalogue["kind"] == "rate"].set_index("id")
+    rows = indicators[(indicators["year"] == year) & indicators["indicator_id"].isin(rates.index)
+                      & indicators["unit_code"].isin(names.index)].copy()
+    rows["order"] = rows["indicator_id"].map({k: i for i, k in enumerate(rates.index)})
+    rows = rows.sort_values(["order", "value"], ascending=[True, False], na_position="last")
+    decimals = rows["indicator_id"].map(rates["decimals"]).astype(int)
+    return pd.DataFrame({
+        "indicator_id": rows["indicator_id"],
+        "indicator": rows["indicator_id"].map(rates["label"]),
+        "unit_code": rows["unit_code"],
+        "unit": rows["unit_code"].map(names),
+        "numerator": rows["numerator"],
+        "denominator": rows["denominator"],
+        "value": [round_half_up(v, d) if pd.notna(v) else None for v, d in zip(rows["value"], decimals, strict=True)],
+        "decimals": decimals,
+        "status": rows["status"],
+    }).reset_index(drop=True)
+
+
+def write_commune_sheet(ws: Worksheet, rows: pd.DataFrame, wording: dict) -> None:
+    """The per-commune sheet: one line per commune and rate indicator."""
+    headers = wording["excel"]["commune_columns"]
+    for column, text in enumerate(headers.values(), start=1):
+        write_text(ws.cell(1, column), text)
+    for column in range(1, len(headers) + 1):
+        cell = ws.cell(1, column)
+        cell.font = Font(name=FONT_NAME, size=12, bold=True)
+        cell.fill, cell.border = HEADER_FILL, BORDER
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    for r, record in enumerate(rows.to_dict("records"), start=2):
+        for c, key in enumerate(headers, start=1):
+            cell = ws.cell(r, c)
+            value = record[key]
+            if key in ("numerator", "denominator"):
+                if pd.notna(value):
+                    cell.value = int(value) if float(value).is_integer() else float(value)
+                    cell.number_format = number_format_for(0)
+            elif key == "value":
+                if value is not None:
+                    cell.value = float(value) if isinstance(value, Decimal) else value
+                    cell.number_format = number_format_for(int(record["decimals"]))
+            else:
+                write_text(cell, value)
+            cell.border = BORDER
+            cell.font = Font(name=FONT_NAME, size=12)
+            cell.alignment = Alignment(wrap_text=True, vertical="top",
+                                       horizontal="right" if key in ("numerator", "denominator", "value") else None)
+    for letter, width in zip("ABCDEFGH", (10, 50, 10, 24, 12, 12, 11, 16), strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+
+
+def annex_workbook(table: pd.DataFrame, communes_frame: pd.DataFrame, entity: Entity, wording: dict, *,
+                   year: int, target_level: str, projection_years: list[int]) -> Workbook:
+    """The workbook: the annex sheet and the per-commune sheet."""
+    workbook = Workbook()
+    annex_ws = workbook.active
+    annex_ws.title = wording["excel"]["annex_sheet"]
+    header = wording["target_column"][target_level].format(target_year=entity.target_year)
+    write_annex_sheet(annex_ws, table, entity, wording, year=year, target_header=header,
+                      projection_years=projection_years)
+    write_commune_sheet(workbook.create_sheet(wording["excel"]["communes_sheet"]), communes_frame, wording)
+    return workbook
+
+
+def save_workbook(workbook: Workbook, path: Path) -> Path:
+    """Write the workbook atomically."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return write_bytes_atomically(path, buffer.getvalue())
+
+
+def export_year_workbook(processed_dir: Path, year: int, path: Path, *,
+                         reference_dir: Path = REFERENCE_DIR) -> Path:
+    """Build ``annex_<year>.xlsx`` from the processed tables of this run (as 03_annex does)."""
+    entity = load_entity(reference_dir)
+    wording = load_annex_wording(reference_dir)
+    catalogue, groups, targets = load_indicators(reference_dir), load_groups(reference_dir), load_targets(reference_dir)
+    standards, criteria = load_standards(reference_dir)
+    communes = communes_of(entity, load_units(reference_dir), year)
+    indicators = read_year_table(processed_dir, year, "indicators")
+    projection = read_year_table(processed_dir, year, "projection")
+    target_level = target_level_of(indicators)
+    projection_years = sorted({int(y) for ys in projection["years_used"] for y in str(ys).split(",") if y})
+    table = build_annex_table(indicators, catalogue, groups, projection, standards, criteria, targets, entity,
+                              wording, year=year, target_level=target_level, history_years=projection_years,
+                              communes=communes)
+    workbook = annex_workbook(table, commune_rows(indicators, catalogue, communes, year=year), entity, wording,
+                              year=year, target_level=target_level, projection_years=projection_years)
+    return save_workbook(workbook, path)
