@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import math
 import io
 import tomllib
 from decimal import Decimal, InvalidOperation
@@ -200,12 +201,14 @@ def render_annex_table(table: pd.DataFrame, wording: dict, *, target_header: str
     for row in table.itertuples(index=False):
         marks = "".join(f"<sup>{m}</sup>" for m in row.marks)
         klass = "group" if row.row_kind == "group" else row.style
-        result_class = _status_class(row.result)
+        # numbers stay on one line, right-aligned; words (Đạt, Không áp dụng) may wrap
+        is_number = any(ch.isdigit() for ch in str(row.result))
+        result_class = ("num " if is_number else "c ") + _status_class(row.result)
         out.append(
             f'<tr class="{klass}"><td class="c">{esc(row.tt)}</td>'
             f'<td class="label">{esc(row.label)}{marks}</td>'
             f'<td class="num">{esc(row.target)}</td>'
-            f'<td class="num {result_class}">{esc(row.result)}</td>'
+            f'<td class="{result_class}">{esc(row.result)}</td>'
             f'<td class="{_status_class(row.note)}">{esc(row.note)}</td></tr>'
         )
     out.append("</tbody></table></div>")
@@ -375,8 +378,22 @@ def commune_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
         "value": [format_number(v, int(rates.loc[i, "decimals"])) if pd.notna(v) else ""
                   for i, v in zip(rows["indicator_id"], rows["value"], strict=True)],
         "status": rows["status"],
+        "shortfall": [format_number(n, 0) if pd.notna(n) and n > 0 else ""
+                      for n in shortfall_to_target(rows).tolist()],
     })
     return out.reset_index(drop=True)
+
+
+def shortfall_to_target(rows: pd.DataFrame) -> pd.Series:
+    """How many more people (or units) a commune needs to reach the target rate.
+
+    The communes with a shortfall are the ones that pull the district below its target; the
+    district's own shortfall is the sum of what it would take. NA where there is no target.
+    """
+    needed = (rows["target"] / 100 * rows["denominator"] - rows["numerator"]).astype("Float64")
+    whole = needed.apply(lambda v: pd.NA if pd.isna(v) else max(0, math.ceil(round(float(v), 9))))
+    # a rate that reaches the target once rounded as shown is "Đạt": nothing is missing
+    return whole.astype("Int64").mask(rows["status"] == STATUS_MET, 0)
 
 
 def problems_for_display(problems: pd.DataFrame) -> pd.DataFrame:
