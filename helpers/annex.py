@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import base64
 import html
-import math
 import io
+import math
 import tomllib
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
