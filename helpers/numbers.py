@@ -9,7 +9,6 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 import pandas as pd
 from babel.numbers import NumberFormatError, format_decimal, parse_decimal
 
-
 # A number as typed in a Vietnamese sheet: ASCII digits, optional dot thousands, optional decimal
 # comma, optional sign. Anything else (exponents, "inf", other scripts) is not a count.
 TYPED_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,3}(?:\.[0-9]{3})+|[0-9]+)(?:,[0-9]+)?")

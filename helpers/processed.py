@@ -2,8 +2,11 @@
 
 ``data/processed/<year>/``
 - ``values.csv``: clean tidy commune values (year, unit_code, field, value, note, file, sheet, row);
-- ``files.csv``: one line per submission file (hash, unit, rows read/accepted/rejected);
+- ``files.csv``: one line per submission file (hash, layout, rows read = accepted + rejected + total
+  rows + heading rows);
 - ``problems.csv``: every problem found, with severity, place and Vietnamese message;
+- ``rejects.csv``: every rejected cell or row (file, sheet, row, column, value, Vietnamese reason);
+- ``quality.csv``: the data-quality list of the annex (what was read, fixed, rejected, missing);
 - ``indicators.csv``: commune and district indicators of the year;
 - ``history.csv``: district indicators of this and earlier years (for trends);
 - ``projection.csv``: the projection to the target year.
@@ -25,14 +28,20 @@ def year_dir(processed_dir: Path, year: int) -> Path:
 
 
 def save_clean_year(processed_dir: Path, year: int, values: pd.DataFrame, files: pd.DataFrame,
-                    problems: pd.DataFrame) -> Path:
-    """Write the problems; write values and files only when there is no error.
+                    problems: pd.DataFrame, rejects: pd.DataFrame | None = None,
+                    quality: pd.DataFrame | None = None) -> Path:
+    """Write the problems (and the rejects and quality list, when given); write values and files
+    only when there is no error.
 
     With errors, the previous good ``values.csv`` stays in place and a WorkbookError lists every
     error at once.
     """
     out = year_dir(processed_dir, year)
     write_csv_atomically(problems, out / "problems.csv")
+    if rejects is not None:
+        write_csv_atomically(rejects, out / "rejects.csv")
+    if quality is not None:
+        write_csv_atomically(quality, out / "quality.csv")
     errors = problems[problems["severity"] == ERROR]
     if len(errors):
         lines = [f"Số liệu năm {year} có {len(errors)} lỗi, chưa thể lập phụ lục:"]

@@ -1,46 +1,87 @@
-"""Read the communes' data-entry workbooks of one year into a tidy table.
+"""Read the communes' submissions of one year into a tidy table, accounting for every row.
 
-Every field row of every workbook ends up either accepted (a row of the tidy table) or rejected
-(a problem naming file, sheet, row and column). Nothing is dropped silently.
+Two layouts are read, in .xlsx, .xls or .csv files, several per year:
+
+- the project's data-entry template (``helpers.template``): one workbook per commune, one row per
+  field, a "Mã trường" column with the field ids;
+- a commune table ("wide" sheet): one row per commune, one column per field, under a Vietnamese
+  header merged over up to three rows (``helpers.wide_sheets``), with total rows.
+
+Every non-empty row read is accounted for: accepted (its values go on), rejected (with a reason
+naming file, sheet, row and column), a total row (used only to cross-check the communes' sum) or a
+heading row (titles, column numbers, notes: no values). Units are resolved from their GSO code,
+or from their name when there is no code (``helpers.units``).
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import load_workbook
 
+from helpers.cell_values import MISSING, REJECTED, CellReader
 from helpers.numbers import NotACount, parse_count
 from helpers.paths import DECLARED_SUBDIR
-from helpers.problems import ERROR, ProblemLog
+from helpers.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.reference import nfc
+from helpers.sheets import SUBMISSION_SUFFIXES, Sheet, UnreadableFile, read_sheets
 from helpers.template import load_template_wording
 from helpers.text import label_key
+from helpers.units import CODE, EXACT, FUZZY, UnitNames, load_ingest_rules
+from helpers.wide_sheets import (
+    NOTE,
+    ORDER,
+    RATE,
+    ROLES,
+    UNIT_CODE,
+    UNIT_NAME,
+    YEAR,
+    HeaderAliases,
+    TableHeader,
+    column_letter,
+    find_table_header,
+    header_key,
+    is_numbering,
+    year_in_title,
+)
 
-SUBMISSION_SUFFIXES = (".xlsx",)
 VALUE_COLUMNS = ["year", "unit_code", "field", "value", "note", "file", "sheet", "row"]
 REJECT_COLUMNS = ["file", "sheet", "row", "column", "field", "value", "reason"]
 FILE_COLUMNS = [
-    "file", "sha256", "sheet", "unit_code", "unit_name", "year_in_file",
-    "rows_read", "rows_accepted", "rows_rejected", "rows_heading",
+    "file", "sha256", "layout", "sheets", "rows_read", "rows_accepted", "rows_rejected", "rows_total",
+    "rows_heading", "cells_rejected",
 ]
+RECORD_COLUMNS = [
+    "record", "file", "sheet", "row", "layout", "unit_name", "unit_code", "method", "year_in_file", "status",
+    "reason",
+]
+ROW_COLUMNS = ["file", "sheet", "row", "kind", "record", "status", "reason"]
+TEMPLATE = "template"
+WIDE = "wide"
+LAYOUT_LABELS = {TEMPLATE: "biểu mẫu theo trường", WIDE: "bảng các phường, xã"}
+# Row kinds and statuses of the accounting table.
+DATA, TOTAL, HEADING = "data", "total", "heading"
+ACCEPTED, ROW_REJECTED = "accepted", "rejected"
 
 
 @dataclass
 class Submissions:
     """What was read from one year's folder."""
 
-    values: pd.DataFrame
-    files: pd.DataFrame
-    rejects: pd.DataFrame
+    values: pd.DataFrame      # VALUE_COLUMNS + record
+    files: pd.DataFrame       # one line per file (counts filled by helpers.validation.summarise_files)
+    rejects: pd.DataFrame     # REJECT_COLUMNS
     problems: ProblemLog = field(default_factory=ProblemLog)
+    records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
+    rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ROW_COLUMNS))
+    totals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VALUE_COLUMNS))
 
 
 def list_submission_files(year_dir: Path) -> list[Path]:
-    """Data-entry workbooks of a year folder (Excel lock files ``~$…`` excluded)."""
+    """Submission files of a year folder (.xlsx, .xls, .csv; Excel lock files ``~$…`` excluded)."""
     return sorted(
         path for path in Path(year_dir).iterdir()
         if path.is_file() and path.suffix.lower() in SUBMISSION_SUFFIXES and not path.name.startswith("~$")
@@ -52,145 +93,339 @@ def sha256_of(path: Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def _value_right_of(rows: list[tuple], row_index: int, col_index: int) -> object:
-    for value in rows[row_index][col_index + 1:]:
-        if value is not None and str(value).strip() != "":
-            return value
-    return None
+def _text(value: object) -> str:
+    return "" if value is None else " ".join(nfc(str(value)).split())
 
 
-def read_submission(path: Path, year: int, fields: pd.DataFrame, wording: dict | None = None,
-                    problems: ProblemLog | None = None,
-                    rejects: list[dict] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Read one data-entry workbook. Returns its accepted field rows and its manifest line;
-    rejected field rows are appended to ``rejects`` and reported in ``problems``."""
-    wording = wording or load_template_wording()
-    problems = problems if problems is not None else ProblemLog()
-    rejects = rejects if rejects is not None else []
-    labels = {key: label_key(text) for key, text in wording["labels"].items()}
-    columns = {key: label_key(text) for key, text in wording["columns"].items()}
-    known_fields = set(fields["field"])
-    name = Path(path).name
-    manifest = dict.fromkeys(FILE_COLUMNS)
-    manifest.update(file=name, sha256=sha256_of(path), rows_read=0, rows_accepted=0,
-                    rows_rejected=0, rows_heading=0)
+def _code_text(value: object) -> str:
+    text = _text(value)
+    return text[:-2] if text.endswith(".0") and text[:-2].isdigit() else text
 
-    try:
-        book = load_workbook(path, data_only=True, read_only=True)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
-        problems.add(ERROR, f"Không đọc được tệp Excel ({type(exc).__name__}).", file=name)
-        return pd.DataFrame(columns=VALUE_COLUMNS), manifest
-    sheet_name = wording["template"]["sheet"]
-    if sheet_name not in book.sheetnames:
-        sheet_name = book.sheetnames[0]
-    sheet = book[sheet_name]
-    rows = [tuple(row) for row in sheet.iter_rows(values_only=True)]
-    book.close()
-    manifest["sheet"] = sheet_name
 
-    header_row = None
-    header_cols: dict[str, int] = {}
-    found: dict[str, object] = {}
-    for r, row in enumerate(rows):
-        keys = [label_key(v) for v in row]
-        for c, key in enumerate(keys):
-            for what, label in labels.items():
-                if key == label and what not in found:
-                    found[what] = _value_right_of(rows, r, c)
-        if columns["field"] in keys and columns["value"] in keys:
-            header_row = r
-            header_cols = {what: keys.index(label) for what, label in columns.items() if label in keys}
-            break
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
-    unit_code = found.get("unit_code")
-    unit_code = nfc(str(unit_code)).strip() if unit_code is not None else ""
-    if unit_code.endswith(".0"):
-        unit_code = unit_code[:-2]
-    manifest["unit_code"] = unit_code
-    manifest["unit_name"] = nfc(str(found.get("unit_name") or "")).strip()
-    year_cell = found.get("year")
-    manifest["year_in_file"] = year_cell
 
-    where = dict(file=name, sheet=sheet_name)
-    fatal = False
-    if header_row is None:
-        problems.add(ERROR, f"Không tìm thấy dòng tiêu đề có cột “{wording['columns']['field']}” "
-                            f"và “{wording['columns']['value']}”: tệp không theo biểu mẫu.", **where)
-        return pd.DataFrame(columns=VALUE_COLUMNS), manifest
-    if not unit_code:
-        problems.add(ERROR, f"Thiếu “{wording['labels']['unit_code']}”.", **where,
-                     column=wording["labels"]["unit_code"])
-        fatal = True
-    try:
-        year_in_file = parse_count(year_cell)
-    except NotACount:
-        year_in_file = None
-    if year_in_file is None:
-        problems.add(ERROR, f"Thiếu hoặc sai “{wording['labels']['year']}”.", **where,
-                     column=wording["labels"]["year"], value=year_cell)
-        fatal = True
-    elif year_in_file != year:
-        problems.add(ERROR, f"Tệp ghi năm báo cáo {year_in_file}, nhưng nằm trong thư mục năm {year}.",
-                     **where, column=wording["labels"]["year"], value=year_cell)
-        fatal = True
+class Intake:
+    """Collects values, rejects, records and the row accounting while files are read."""
 
-    field_col, value_col = header_cols["field"], header_cols["value"]
-    note_col = header_cols.get("note")
-    accepted = []
-    for r in range(header_row + 1, len(rows)):
-        row = rows[r]
-        if all(v is None or str(v).strip() == "" for v in row):
-            continue
-        excel_row = r + 1
-        manifest["rows_read"] += 1
-        code = row[field_col] if field_col < len(row) else None
-        code = nfc(str(code)).strip() if code is not None else ""
-        if not code:
-            manifest["rows_heading"] += 1
-            continue
-        raw = row[value_col] if value_col < len(row) else None
-        note = row[note_col] if note_col is not None and note_col < len(row) else None
-        cell_where = dict(**where, row=excel_row, column=wording["columns"]["value"], value=raw)
-        if code not in known_fields:
-            reason = f"Mã trường “{code}” không có trong danh mục (reference/fields.csv)."
-            problems.add(ERROR, reason, **dict(cell_where, column=wording["columns"]["field"], value=code))
-            rejects.append({**cell_where, "field": code, "reason": reason})
-            manifest["rows_rejected"] += 1
-            continue
+    def __init__(self, year: int, fields: pd.DataFrame, communes: pd.DataFrame | None,
+                 rules: dict, aliases: HeaderAliases, cells: CellReader, wording: dict):
+        self.year, self.fields, self.rules, self.aliases, self.cells, self.wording = (
+            year, fields, rules, aliases, cells, wording)
+        self.labels = fields.set_index("field")["label"].to_dict()
+        self.units = UnitNames(communes, rules) if communes is not None else None
+        self.problems = ProblemLog()
+        self.values: list[dict] = []
+        self.rejects: list[dict] = []
+        self.records: list[dict] = []
+        self.rows: list[dict] = []
+        self.totals: list[dict] = []
+        self.fixes: Counter = Counter()            # (file, message) → cells
+        self.total_words = sorted((header_key(w) for w in rules["totals"]["words"]), key=len, reverse=True)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def add_row(self, sheet: Sheet, row: int, kind: str, record: int | None = None,
+                status: str | None = None, reason: str = "") -> None:
+        status = status or {DATA: ACCEPTED, TOTAL: TOTAL, HEADING: HEADING}[kind]
+        self.rows.append({"file": sheet.file, "sheet": sheet.name, "row": row, "kind": kind,
+                          "record": record, "status": status, "reason": reason})
+
+    def add_record(self, sheet: Sheet, row: int, layout: str, unit_name: str, unit_code: str, method: str,
+                   year_in_file: object = None, status: str = "ok", reason: str = "") -> int:
+        record = len(self.records)
+        self.records.append({"record": record, "file": sheet.file, "sheet": sheet.name, "row": row,
+                             "layout": layout, "unit_name": unit_name, "unit_code": unit_code, "method": method,
+                             "year_in_file": year_in_file, "status": status, "reason": reason})
+        return record
+
+    def reject(self, sheet: Sheet, row: int | None, column: str, field_id: str, value: object, reason: str,
+               severity: str = ERROR) -> None:
+        self.problems.add(severity, reason, file=sheet.file, sheet=sheet.name, row=row, column=column,
+                          value=value)
+        self.rejects.append({"file": sheet.file, "sheet": sheet.name, "row": row, "column": column,
+                             "field": field_id, "value": None if value is None else nfc(str(value)),
+                             "reason": reason})
+
+    def read_cell(self, sheet: Sheet, r: int, c: int, field_id: str, column: str, record: int,
+                  note: str = "") -> bool:
+        """Read one count cell of ``record``; False when it was rejected."""
+        raw = sheet.cell(r, c)
+        parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached)
+        label = f"{self.labels.get(field_id, field_id)} ({field_id})"
+        if parsed.status == REJECTED:
+            self.reject(sheet, r + 1, column, field_id, raw, f"Trường {field_id}: {parsed.reason}.")
+            return False
+        if parsed.status == MISSING and parsed.reason:
+            self.problems.add(WARNING, f"{label}: {parsed.reason}.", file=sheet.file, sheet=sheet.name,
+                              row=r + 1, column=column, value=raw)
+        if parsed.fix:
+            self.fixes[(sheet.file, parsed.fix)] += 1
+        self.values.append({"year": self.year, "unit_code": None, "field": field_id, "value": parsed.value,
+                            "note": note, "file": sheet.file, "sheet": sheet.name, "row": r + 1,
+                            "record": record})
+        return True
+
+    def is_total(self, *texts: object) -> bool:
+        for text in texts:
+            key = header_key(text)
+            if key and any(key == w or key.startswith(w + " ") for w in self.total_words):
+                return True
+        return False
+
+    # --- the template layout -----------------------------------------------------------------
+    def template_header(self, sheet: Sheet) -> tuple[int, dict[str, int], dict[str, object]] | None:
+        labels = {key: label_key(text) for key, text in self.wording["labels"].items()}
+        columns = {key: label_key(text) for key, text in self.wording["columns"].items()}
+        found: dict[str, tuple[int, object]] = {}
+        for r, row in enumerate(sheet.rows):
+            keys = [label_key(v) for v in row]
+            for c, key in enumerate(keys):
+                for what, label in labels.items():
+                    if key == label and what not in found:
+                        right = next((v for v in row[c + 1:] if not _blank(v)), None)
+                        found[what] = (r, right)
+            if columns["field"] in keys and columns["value"] in keys:
+                cols = {what: keys.index(label) for what, label in columns.items() if label in keys}
+                return r, cols, found
+        return None
+
+    def read_template(self, sheet: Sheet, header: tuple[int, dict[str, int], dict[str, object]]) -> None:
+        header_row, cols, found = header
+        wording = self.wording
+        where = dict(file=sheet.file, sheet=sheet.name)
+        code_row, code_cell = found.get("unit_code", (header_row, None))
+        unit_code = _code_text(code_cell)
+        unit_name = _text(found.get("unit_name", (0, None))[1])
+        year_cell = found.get("year", (None, None))[1]
+        status, reason, method = "ok", "", CODE
+        if not unit_code and unit_name and self.units is not None:
+            match = self.units.resolve(unit_name)
+            if match.resolved:
+                unit_code, method = match.code, match.method
+                self.problems.add(INFO, f"Không ghi mã đơn vị; {match.message()}.", **where,
+                                  column=wording["labels"]["unit_name"], value=unit_name)
+            else:
+                self.problems.add(ERROR, f"Không ghi mã đơn vị và {match.message()}.", **where,
+                                  column=wording["labels"]["unit_name"], value=unit_name)
+                status, reason = "rejected", match.message()
+        if not unit_code and status == "ok":
+            reason = f"Thiếu “{wording['labels']['unit_code']}”."
+            self.problems.add(ERROR, reason, **where, column=wording["labels"]["unit_code"])
+            status = "rejected"
         try:
-            value = parse_count(raw)
-        except NotACount as exc:
-            reason = f"Trường {code}: {exc}."
-            problems.add(ERROR, reason, **cell_where)
-            rejects.append({**cell_where, "field": code, "reason": reason})
-            manifest["rows_rejected"] += 1
+            year_in_file = parse_count(year_cell)
+        except NotACount:
+            year_in_file = None
+        if year_in_file is None:
+            reason = f"Thiếu hoặc sai “{wording['labels']['year']}”."
+            self.problems.add(ERROR, reason, **where, column=wording["labels"]["year"], value=year_cell)
+            status = "rejected"
+        elif year_in_file != self.year:
+            reason = f"Tệp ghi năm báo cáo {year_in_file}, nhưng nằm trong thư mục năm {self.year}."
+            self.problems.add(ERROR, reason, **where, column=wording["labels"]["year"], value=year_cell)
+            status = "rejected"
+        record = self.add_record(sheet, code_row + 1, TEMPLATE, unit_name, unit_code, method, year_in_file,
+                                 status, reason)
+        known = set(self.fields["field"])
+        field_col, value_col, note_col = cols["field"], cols["value"], cols.get("note")
+        value_header = wording["columns"]["value"]
+        for r in range(header_row + 1, len(sheet.rows)):
+            row = sheet.rows[r]
+            if all(_blank(v) for v in row):
+                continue
+            code = _text(row[field_col])
+            if not code:
+                self.add_row(sheet, r + 1, HEADING, record)
+                continue
+            if code not in known:
+                reason = f"Mã trường “{code}” không có trong danh mục (reference/fields.csv)."
+                self.reject(sheet, r + 1, wording["columns"]["field"], code, code, reason)
+                self.add_row(sheet, r + 1, DATA, record, ROW_REJECTED, reason)
+                continue
+            note = _text(row[note_col]) if note_col is not None else ""
+            if self.read_cell(sheet, r, value_col, code, value_header, record, note):
+                self.add_row(sheet, r + 1, DATA, record)
+            else:
+                self.add_row(sheet, r + 1, DATA, record, ROW_REJECTED, self.rejects[-1]["reason"])
+
+    # --- the wide layout ---------------------------------------------------------------------
+    def read_wide(self, sheet: Sheet, grid: list[list[object]], header: TableHeader) -> None:
+        where = dict(file=sheet.file, sheet=sheet.name)
+        name_col, code_col = header.column_of(UNIT_NAME), header.column_of(UNIT_CODE)
+        order_col, note_col, year_col = header.column_of(ORDER), header.column_of(NOTE), header.column_of(YEAR)
+        field_cols = {c: f for c, f in header.columns.items() if f not in ROLES}
+        rate_cols = [c for c, f in header.columns.items() if f == RATE]
+        column_name = {c: f"{column_letter(c)} · {header.labels[c]}" for c in header.labels}
+        for c, label in header.unknown.items():
+            filled = sum(not _blank(sheet.cell(r, c)) for r in range(header.last_row + 1, len(sheet.rows)))
+            if filled:
+                reason = (f"Cột “{label}” không khớp với trường nào (reference/header_aliases.csv): "
+                          f"{filled} ô của cột này không được đọc.")
+                self.problems.add(WARNING, reason, **where, row=header.first_row + 1, column=column_name[c])
+                self.rejects.append({**where, "row": header.first_row + 1, "column": column_name[c], "field": "",
+                                     "value": label, "reason": reason})
+        for c, field_id in header.duplicates.items():
+            reason = (f"Cột “{header.labels[c]}” lặp lại trường {field_id} đã có ở cột "
+                      f"{column_letter(header.column_of(field_id))}; cột này không được đọc.")
+            self.reject(sheet, header.first_row + 1, column_name[c], field_id, header.labels[c], reason)
+        for r in range(header.first_row):
+            if not all(_blank(v) for v in sheet.rows[r]):
+                self.add_row(sheet, r + 1, HEADING)
+        for r in range(header.first_row, header.last_row + 1):
+            self.add_row(sheet, r + 1, HEADING)
+        title_years = year_in_title(grid, header.first_row)
+        if title_years and self.year not in title_years:
+            self.problems.add(ERROR, f"Tiêu đề bảng ghi năm {title_years[0]}, nhưng tệp nằm trong thư mục năm "
+                                     f"{self.year}.", **where, value=title_years[0])
+        sheet_records: list[int] = []
+        total_rows: list[int] = []
+        for r in range(header.last_row + 1, len(sheet.rows)):
+            raw = sheet.rows[r]
+            if all(_blank(v) for v in raw):
+                continue
+            excel_row = r + 1
+            unit_text = _text(grid[r][name_col]) if name_col is not None else ""
+            code_text = _code_text(raw[code_col]) if code_col is not None else ""
+            order_text = _text(grid[r][order_col]) if order_col is not None else ""
+            has_values = any(not _blank(raw[c]) for c in field_cols)
+            if all(_blank(v) or is_numbering(v) for v in raw):
+                self.add_row(sheet, excel_row, HEADING)
+                continue
+            if self.is_total(unit_text, order_text):
+                self.add_row(sheet, excel_row, TOTAL)
+                total_rows.append(r)
+                continue
+            if year_col is not None and not _blank(raw[year_col]):
+                try:
+                    row_year = parse_count(raw[year_col])
+                except NotACount:
+                    row_year = None
+                if row_year != self.year:
+                    reason = f"Dòng ghi năm {_text(raw[year_col])}, nhưng tệp nằm trong thư mục năm {self.year}."
+                    self.reject(sheet, excel_row, column_name[year_col], "", raw[year_col], reason)
+                    self.add_row(sheet, excel_row, DATA, None, ROW_REJECTED, reason)
+                    continue
+            if not unit_text and not code_text:
+                if has_values:
+                    reason = "Dòng có số liệu nhưng không ghi tên hay mã đơn vị."
+                    self.reject(sheet, excel_row, column_name.get(name_col, ""), "", None, reason)
+                    self.add_row(sheet, excel_row, DATA, None, ROW_REJECTED, reason)
+                else:
+                    self.add_row(sheet, excel_row, HEADING)
+                continue
+            match = self.units.resolve(unit_text) if (unit_text and self.units is not None) else None
+            if code_text:
+                unit_code, method = code_text, CODE
+            elif match is not None and match.resolved:
+                unit_code, method = match.code, match.method
+                plain = unit_text == match.full_name or unit_text == self.units.strip_prefix(unit_text)
+                if match.method == FUZZY:
+                    self.problems.add(WARNING, match.message()[0].upper() + match.message()[1:] + ".", **where,
+                                      row=excel_row, column=column_name[name_col], value=unit_text)
+                elif match.method != EXACT or not plain:
+                    self.fixes[(sheet.file, match.message()[0].upper() + match.message()[1:])] += 1
+            else:
+                message = match.message() if match is not None else "không xác định được đơn vị"
+                if not has_values:
+                    self.problems.add(INFO, f"Dòng “{unit_text}” không có số liệu và không phải tên phường, xã; "
+                                            "đã bỏ qua.", **where, row=excel_row, column=column_name[name_col],
+                                      value=unit_text)
+                    self.add_row(sheet, excel_row, HEADING)
+                    continue
+                reason = message[0].upper() + message[1:] + "."
+                self.reject(sheet, excel_row, column_name[name_col], "", unit_text, reason)
+                self.add_row(sheet, excel_row, DATA, None, ROW_REJECTED, reason)
+                continue
+            record = self.add_record(sheet, excel_row, WIDE, unit_text, unit_code, method, self.year)
+            sheet_records.append(record)
+            note = _text(raw[note_col]) if note_col is not None else ""
+            bad = [c for c, f in field_cols.items()
+                   if not self.read_cell(sheet, r, c, f, column_name[c], record, note)]
+            for c in rate_cols:
+                rate = self.cells.parse_rate(raw[c])
+                if rate is not None and rate > self.rules["percent"]["max_rate"]:
+                    self.problems.add(WARNING, f"Tỷ lệ {_text(raw[c])} % lớn hơn 100 % (cột này không được dùng; "
+                                               "tỷ lệ được tính lại từ số lượng).", **where, row=excel_row,
+                                      column=column_name[c], value=raw[c])
+            self.add_row(sheet, excel_row, DATA, record, ROW_REJECTED if bad else ACCEPTED,
+                         f"{len(bad)} ô bị loại" if bad else "")
+        for r in total_rows:
+            self.read_total(sheet, r, field_cols, column_name)
+
+    def read_total(self, sheet: Sheet, r: int, field_cols: dict[int, str], column_name: dict[int, str]) -> None:
+        """Keep a total row's values to cross-check the communes' sum (never used as data)."""
+        for c, field_id in field_cols.items():
+            parsed = self.cells.parse_count(sheet.cell(r, c), formula_without_value=(r, c) in sheet.uncached)
+            if parsed.status != "ok":
+                continue
+            self.totals.append({"year": self.year, "unit_code": None, "field": field_id, "value": parsed.value,
+                                "note": column_name[c], "file": sheet.file, "sheet": sheet.name, "row": r + 1})
+
+
+def read_submission_file(path: Path, intake: Intake) -> dict:
+    """Read every sheet of one file into ``intake``; returns the file's manifest line."""
+    name = Path(path).name
+    manifest = {"file": name, "sha256": sha256_of(path), "layout": "", "sheets": ""}
+    try:
+        sheets = read_sheets(path)
+    except UnreadableFile as exc:
+        intake.problems.add(ERROR, str(exc), file=name)
+        return manifest
+    layouts, used = [], []
+    for sheet in sheets:
+        for message, count in sheet.fixes.items():
+            intake.fixes[(name, message[0].upper() + message[1:])] += count
+        template = intake.template_header(sheet)
+        if template is not None:
+            intake.read_template(sheet, template)
+            layouts.append(TEMPLATE)
+            used.append(sheet.name)
             continue
-        manifest["rows_accepted"] += 1
-        accepted.append({
-            "year": year, "unit_code": unit_code, "field": code,
-            "value": value, "note": nfc(str(note)).strip() if note is not None else "",
-            "file": name, "sheet": sheet_name, "row": excel_row,
-        })
-    values = pd.DataFrame(accepted, columns=VALUE_COLUMNS)
-    if fatal:
-        values = values.iloc[0:0]
-    return values, manifest
+        grid = sheet.filled()
+        header = find_table_header(grid, intake.aliases, intake.rules)
+        if header is not None:
+            intake.read_wide(sheet, grid, header)
+            layouts.append(WIDE)
+            used.append(sheet.name)
+        elif any(not _blank(v) for row in sheet.rows for v in row):
+            intake.problems.add(WARNING, "Trang này không có bảng số liệu nhận ra được (biểu mẫu có cột “Mã trường”, "
+                                         "hoặc bảng có cột tên phường, xã và các cột chỉ tiêu); đã bỏ qua.",
+                                file=name, sheet=sheet.name)
+    if not used:
+        intake.problems.add(ERROR, "Không tìm thấy bảng số liệu: tệp không theo biểu mẫu (cột “Mã trường” và "
+                                   "“Số liệu”) và không có bảng với cột tên phường, xã và các cột chỉ tiêu "
+                                   "(reference/header_aliases.csv).", file=name)
+    manifest["layout"] = ", ".join(sorted(set(layouts)))
+    manifest["sheets"] = ", ".join(used)
+    return manifest
 
 
-def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame) -> Submissions:
-    """Read every data-entry workbook in ``year_dir`` (the declared annex folder excluded)."""
-    problems = ProblemLog()
-    wording = load_template_wording()
-    frames, manifests, rejects = [], [], []
-    for path in list_submission_files(year_dir):
-        values, manifest = read_submission(path, year, fields, wording, problems, rejects)
-        frames.append(values)
-        manifests.append(manifest)
-    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=VALUE_COLUMNS)
-    values = values.astype({"year": "Int64", "value": "Int64", "row": "Int64", "unit_code": "string"})
-    files = pd.DataFrame(manifests, columns=FILE_COLUMNS)
-    rejected = pd.DataFrame(rejects, columns=REJECT_COLUMNS).astype({"value": "string"})
-    return Submissions(values=values, files=files, rejects=rejected, problems=problems)
+def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame, communes: pd.DataFrame | None = None,
+                     *, rules: dict | None = None, aliases: HeaderAliases | None = None,
+                     cells: CellReader | None = None) -> Submissions:
+    """Read every submission file in ``year_dir`` (the declared annex folder excluded).
+
+    ``communes`` (``helpers.validation.communes_of``) lets unit names be resolved where a row or
+    file carries no code.
+    """
+    intake = Intake(year, fields, communes, rules or load_ingest_rules(), aliases or HeaderAliases(fields),
+                    cells or CellReader(), load_template_wording())
+    manifests = [read_submission_file(path, intake) for path in list_submission_files(year_dir)]
+    for (file, message), count in intake.fixes.items():
+        message = message[0].upper() + message[1:]
+        whole_file = message.startswith(("Đã nhận", "Đã đọc tệp"))
+        intake.problems.add(INFO, f"{message}." if whole_file else f"{message}: {count} ô.", file=file)
+    values = pd.DataFrame(intake.values, columns=[*VALUE_COLUMNS, "record"])
+    values = values.astype({"year": "Int64", "value": "Int64", "row": "Int64", "unit_code": "string",
+                            "record": "Int64"})
+    totals = pd.DataFrame(intake.totals, columns=VALUE_COLUMNS).astype({"value": "Int64", "row": "Int64"})
+    records = pd.DataFrame(intake.records, columns=RECORD_COLUMNS).astype({"record": "Int64", "row": "Int64"})
+    rows = pd.DataFrame(intake.rows, columns=ROW_COLUMNS).astype({"row": "Int64", "record": "Int64"})
+    rejected = pd.DataFrame(intake.rejects, columns=REJECT_COLUMNS).astype({"value": "string", "row": "Int64"})
+    files = pd.DataFrame(manifests, columns=["file", "sha256", "layout", "sheets"])
+    return Submissions(values=values, files=files, rejects=rejected, problems=intake.problems,
+                       records=records, rows=rows, totals=totals)
 
 
 def declared_annex_path(year_dir: Path, year: int) -> Path:

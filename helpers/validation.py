@@ -1,14 +1,35 @@
-"""Checks on one year's submissions: units, required fields, value consistency."""
+"""Checks on one year's submissions: units, duplicates, required fields, value consistency,
+totals, jumps from last year; and the per-file accounting of every row read."""
 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 
-from helpers.problems import ERROR, WARNING, ProblemLog
-from helpers.reference import Entity, units_valid_on
+from helpers.paths import REFERENCE_DIR
+from helpers.problems import ERROR, INFO, WARNING, ProblemLog
+from helpers.reference import Entity, read_reference_csv, units_valid_on
+from helpers.submissions import (
+    ACCEPTED,
+    DATA,
+    HEADING,
+    LAYOUT_LABELS,
+    ROW_REJECTED,
+    TEMPLATE,
+    TOTAL,
+    VALUE_COLUMNS,
+    Submissions,
+    load_submissions,
+)
 from helpers.text import fold
+
+OK, REJECTED, DUPLICATE = "ok", "rejected", "duplicate"
+SUMMARY_COLUMNS = [
+    "file", "sha256", "layout", "sheets", "rows_read", "rows_accepted", "rows_rejected", "rows_total",
+    "rows_heading", "cells_rejected",
+]
 
 
 def reporting_date(year: int) -> dt.date:
@@ -22,45 +43,76 @@ def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
     return valid[valid["parent_code"] == entity.code].reset_index(drop=True)
 
 
-def resolve_unit_codes(files: pd.DataFrame, entity: Entity, units: pd.DataFrame, year: int,
-                       problems: ProblemLog) -> pd.DataFrame:
-    """Check each file's unit code against the communes valid in ``year``.
+def _place(record) -> str:
+    """Where a commune's data was read: "tệp a.xlsx" or "tệp b.xlsx, trang T, dòng 7"."""
+    if record.layout == TEMPLATE:
+        return f"tệp {record.file}"
+    return f"tệp {record.file}, trang {record.sheet}, dòng {record.row}"
 
-    Returns the manifest with a ``unit_status`` column (``ok`` or ``rejected``). An unknown code,
-    a code of another district, or two files for one commune are errors; a unit name that does not
-    match its code is a warning (the code decides).
+
+def _record_values(values: pd.DataFrame, record: int) -> dict[str, object]:
+    mine = values[values["record"] == record]
+    return {f: (None if pd.isna(v) else int(v)) for f, v in zip(mine["field"], mine["value"], strict=True)}
+
+
+def resolve_unit_codes(records: pd.DataFrame, entity: Entity, units: pd.DataFrame, year: int,
+                       problems: ProblemLog, values: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Check each record's unit (code or resolved name) against the communes valid in ``year``.
+
+    Returns the records with ``unit_status``: ``ok``, ``rejected`` or ``duplicate`` (the same
+    commune again with identical values: a warning, used once). An unknown code, a code of another
+    district, or the same commune twice with different values are errors; a written name that does
+    not match its code is a warning (the code decides).
     """
     communes = communes_of(entity, units, year).set_index("code")
-    files = files.copy()
-    status = []
-    seen: dict[str, str] = {}
-    for row in files.itertuples(index=False):
+    records = records.copy()
+    status = [OK if s == "ok" else REJECTED for s in records["status"]]
+    reasons = list(records["reason"])
+    for i, row in enumerate(records.itertuples(index=False)):
+        if status[i] != OK:
+            continue
         code = row.unit_code or ""
-        if not code:
-            status.append("rejected")
-            continue
+        column = "Mã đơn vị"
         if code not in communes.index:
-            problems.add(ERROR, f"Mã đơn vị {code} không phải là phường, xã của {entity.name} "
-                                f"trong năm {year} (reference/units.csv).",
-                         file=row.file, sheet=row.sheet or "", column="Mã đơn vị", value=code)
-            status.append("rejected")
+            reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
+                          "(reference/units.csv).")
+            problems.add(ERROR, reasons[i], file=row.file, sheet=row.sheet or "",
+                         row=None if row.layout == TEMPLATE else row.row, column=column, value=code)
+            status[i] = REJECTED
             continue
-        if code in seen:
-            problems.add(ERROR, f"{communes.loc[code, 'full_name']} ({code}) có hai tệp: "
-                                f"{seen[code]} và {row.file}; hãy giữ lại một tệp.",
-                         file=row.file, sheet=row.sheet or "", column="Mã đơn vị", value=code)
-            status.append("rejected")
-            continue
-        seen[code] = row.file
         written = fold(row.unit_name or "")
         expected = {fold(communes.loc[code, "name"]), fold(communes.loc[code, "full_name"])}
-        if written and written not in expected:
+        if row.method == "code" and written and written not in expected:
             problems.add(WARNING, f"Tên đơn vị “{row.unit_name}” không khớp với mã {code} "
                                   f"({communes.loc[code, 'full_name']}); đã dùng theo mã.",
-                         file=row.file, sheet=row.sheet or "", column="Đơn vị", value=row.unit_name)
-        status.append("ok")
-    files["unit_status"] = status
-    return files
+                         file=row.file, sheet=row.sheet or "", row=None if row.layout == TEMPLATE else row.row,
+                         column="Đơn vị", value=row.unit_name)
+    values = values if values is not None else pd.DataFrame(columns=["record", "field", "value"])
+    ok_codes = pd.Series([c if s == OK else None for c, s in zip(records["unit_code"], status, strict=True)])
+    for code, group in records.groupby(ok_codes, sort=True):
+        if len(group) < 2:
+            continue
+        rows = list(group.itertuples(index=False))
+        first = rows[0]
+        name = f"{communes.loc[code, 'full_name']} ({code})"
+        first_values = _record_values(values, first.record)
+        conflicting = [r for r in rows[1:] if _record_values(values, r.record) != first_values]
+        if conflicting:
+            places = "; ".join(_place(r) for r in rows)
+            reason = f"{name} có {len(rows)} bộ số liệu khác nhau ({places}); hãy giữ lại một."
+            for r in rows:
+                status[int(r.record)], reasons[int(r.record)] = REJECTED, reason
+            problems.add(ERROR, reason, file=rows[1].file, sheet=rows[1].sheet or "",
+                         row=None if rows[1].layout == TEMPLATE else rows[1].row, column="Đơn vị", value=code)
+            continue
+        for r in rows[1:]:
+            reason = f"{name} xuất hiện hai lần với số liệu giống nhau ({_place(first)}; {_place(r)}); đã dùng một lần."
+            status[int(r.record)], reasons[int(r.record)] = DUPLICATE, reason
+            problems.add(WARNING, reason, file=r.file, sheet=r.sheet or "",
+                         row=None if r.layout == TEMPLATE else r.row, column="Đơn vị", value=code)
+    records["unit_status"] = status
+    records["reason"] = reasons
+    return records
 
 
 def field_pairs(indicators: pd.DataFrame, criteria: pd.DataFrame) -> list[tuple[str, str]]:
@@ -75,41 +127,167 @@ def field_pairs(indicators: pd.DataFrame, criteria: pd.DataFrame) -> list[tuple[
     return sorted(pairs)
 
 
-def validate_values(values: pd.DataFrame, files: pd.DataFrame, fields: pd.DataFrame,
-                    pairs: list[tuple[str, str]], communes: pd.DataFrame, entity: Entity, year: int,
-                    problems: ProblemLog, rejects: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Keep the values of accepted files and check them. Returns the clean tidy table.
+def load_field_bounds(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Age groups and parts that cannot exceed another field (``reference/field_bounds.csv``)."""
+    return read_reference_csv(Path(reference_dir) / "field_bounds.csv")
 
-    A required field is reported missing only when its row was not already rejected (the
+
+def validate_values(values: pd.DataFrame, records: pd.DataFrame, fields: pd.DataFrame,
+                    pairs: list[tuple[str, str]], communes: pd.DataFrame, entity: Entity, year: int,
+                    problems: ProblemLog, rejects: pd.DataFrame | None = None,
+                    bounds: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Keep the values of accepted records and check them. Returns the clean tidy table.
+
+    A required field is reported missing only when its cell was not already rejected (the
     rejection names the cell and the reason).
     """
-    already = set() if rejects is None else set(zip(rejects["file"], rejects["field"], strict=True))
-    ok_files = set(files.loc[files["unit_status"] == "ok", "file"])
-    clean = values[values["file"].isin(ok_files)].reset_index(drop=True)
+    rejects = rejects if rejects is not None else pd.DataFrame(columns=["file", "sheet", "row", "field"])
+    ok = records[records["unit_status"] == OK]
+    code_of = dict(zip(ok["record"], ok["unit_code"], strict=True))
+    clean = values[values["record"].isin(set(code_of))].copy()
+    clean["unit_code"] = clean["record"].map(code_of).astype("string")
     labels = fields.set_index("field")["label"]
-    required = fields.loc[fields["required"], "field"]
+    required = list(fields.loc[fields["required"], "field"])
+    checks = [(p, w, "pair") for p, w in pairs]
+    if bounds is not None:
+        checks += [(p, w, k) for p, w, k in zip(bounds["part"], bounds["whole"], bounds["kind"], strict=True)]
 
-    for file_row in files[files["unit_status"] == "ok"].itertuples(index=False):
-        mine = clean[clean["file"] == file_row.file]
+    for record in ok.itertuples(index=False):
+        where = dict(file=record.file, sheet=record.sheet or "")
+        mine = clean[clean["record"] == record.record]
         present = mine.dropna(subset=["value"])
-        missing = [f for f in required
-                   if f not in set(present["field"]) and (file_row.file, f) not in already]
+        same_place = (rejects["file"] == record.file) & (rejects["sheet"] == record.sheet)
+        if record.layout != TEMPLATE:
+            same_place &= rejects["row"] == record.row
+        already = set(rejects.loc[same_place, "field"])
+        missing = [f for f in required if f not in set(present["field"]) and f not in already]
+        unit = f"{record.unit_code}" if record.layout == TEMPLATE else f"{record.unit_name} ({record.unit_code})"
         for field_id in missing:
-            problems.add(ERROR, f"Thiếu số liệu bắt buộc “{labels[field_id]}” ({field_id}).",
-                         file=file_row.file, sheet=file_row.sheet or "", column=field_id)
-        by_field = present.set_index("field")
-        for part, whole in pairs:
+            problems.add(ERROR, f"Thiếu số liệu bắt buộc “{labels[field_id]}” ({field_id}) của đơn vị {unit}.",
+                         **where, row=None if record.layout == TEMPLATE else record.row, column=field_id)
+        by_field = present.drop_duplicates("field").set_index("field")
+        for part, whole, kind in checks:
             if part in by_field.index and whole in by_field.index:
                 a, b = by_field.loc[part], by_field.loc[whole]
                 if a["value"] > b["value"]:
-                    problems.add(ERROR, f"“{labels[part]}” ({a['value']}) lớn hơn “{labels[whole]}” "
-                                        f"({b['value']}).",
-                                 file=file_row.file, sheet=file_row.sheet or "", row=int(a["row"]),
-                                 column=part, value=a["value"])
+                    what = "Nhóm tuổi " if kind == "age_group" else ""
+                    problems.add(ERROR, f"{what}“{labels[part]}” ({a['value']}) lớn hơn “{labels[whole]}” "
+                                        f"({b['value']}).", **where, row=int(a["row"]), column=part,
+                                 value=a["value"])
 
-    reported = set(files.loc[files["unit_status"] == "ok", "unit_code"])
-    missing_units = communes[~communes["code"].isin(reported)]
-    for unit in missing_units.itertuples(index=False):
+    reported = set(ok["unit_code"])
+    for unit in communes[~communes["code"].isin(reported)].itertuples(index=False):
         problems.add(WARNING, f"Chưa có số liệu năm {year} của {unit.full_name} ({unit.code}).",
                      column="Đơn vị", value=unit.code)
-    return clean
+    return clean[VALUE_COLUMNS].reset_index(drop=True)
+
+
+def check_totals(values: pd.DataFrame, totals: pd.DataFrame, records: pd.DataFrame, fields: pd.DataFrame,
+                 problems: ProblemLog) -> None:
+    """Compare each total row with the sum of the communes of its sheet (a warning when different)."""
+    if totals.empty:
+        return
+    labels = fields.set_index("field")["label"]
+    used = records[records["unit_status"].isin([OK, DUPLICATE])]
+    for (file, sheet), group in totals.groupby(["file", "sheet"], sort=False):
+        mine = used[(used["file"] == file) & (used["sheet"] == sheet)]
+        cells = values[values["record"].isin(set(mine["record"]))]
+        for total in group.itertuples(index=False):
+            field_cells = cells[cells["field"] == total.field]
+            if field_cells.empty or field_cells["value"].isna().any():
+                continue
+            summed = int(field_cells["value"].sum())
+            if summed != int(total.value):
+                problems.add(WARNING, f"Dòng tổng ghi “{labels[total.field]}” là {int(total.value)}, nhưng tổng "
+                                      f"{len(field_cells)} phường, xã trong trang là {summed}; phụ lục dùng số của "
+                                      "từng phường, xã.", file=file, sheet=sheet, row=int(total.row),
+                             column=total.note, value=int(total.value))
+
+
+def previous_year_values(raw_dir: Path, year: int, fields: pd.DataFrame, entity: Entity,
+                         units: pd.DataFrame) -> pd.DataFrame | None:
+    """Last year's accepted values, read again from its raw folder (None when there is none).
+
+    Not taken from ``data/processed``: the batch cleans every year at the same time, so last
+    year's processed values may or may not exist yet; the raw files give the same answer every run.
+    Last year's own problems are not reported here (its own run reports them).
+    """
+    folder = Path(raw_dir) / str(int(year) - 1)
+    if not folder.is_dir():
+        return None
+    last = int(year) - 1
+    subs = load_submissions(folder, last, fields, communes_of(entity, units, last))
+    records = resolve_unit_codes(subs.records, entity, units, last, ProblemLog(), subs.values)
+    ok = records[records["unit_status"] == OK]
+    code_of = dict(zip(ok["record"], ok["unit_code"], strict=True))
+    values = subs.values[subs.values["record"].isin(set(code_of))].copy()
+    values["unit_code"] = values["record"].map(code_of).astype("string")
+    return values[VALUE_COLUMNS].reset_index(drop=True)
+
+
+def check_year_jumps(clean: pd.DataFrame, previous: pd.DataFrame | None, fields: pd.DataFrame, rules: dict,
+                     problems: ProblemLog) -> pd.DataFrame:
+    """Flag counts that moved implausibly from last year (``reference/ingest.toml`` [jumps]).
+
+    Returns the flagged rows (unit_code, field, previous, value); nothing is rejected.
+    """
+    columns = ["unit_code", "field", "previous", "value"]
+    if previous is None or previous.empty or clean.empty:
+        return pd.DataFrame(columns=columns)
+    ratio, min_change = float(rules["jumps"]["ratio"]), float(rules["jumps"]["min_change"])
+    last = previous[["unit_code", "field", "value"]].rename(columns={"value": "previous"})
+    both = clean.merge(last, on=["unit_code", "field"], how="inner").dropna(subset=["value", "previous"])
+    labels = fields.set_index("field")["label"]
+    flagged = []
+    for row in both.itertuples(index=False):
+        now, before = float(row.value), float(row.previous)
+        if abs(now - before) < min_change:
+            continue
+        if (before == 0 and now > 0) or (before > 0 and (now / before > ratio or now / before < 1 / ratio)):
+            flagged.append({"unit_code": row.unit_code, "field": row.field, "previous": int(before), "value": int(now)})
+            problems.add(WARNING, f"“{labels[row.field]}” của đơn vị {row.unit_code} thay đổi bất thường so với "
+                                  f"năm trước ({int(before)} → {int(now)}); hãy kiểm tra lại.",
+                         file=row.file, sheet=row.sheet, row=int(row.row), column=row.field, value=int(now))
+    return pd.DataFrame(flagged, columns=columns)
+
+
+def summarise_files(submissions: Submissions, records: pd.DataFrame, problems: ProblemLog) -> pd.DataFrame:
+    """One line per file: rows read = accepted + rejected + total rows + heading rows.
+
+    A data row is accepted when its unit was accepted (a rejected cell of it is listed in the
+    rejects table); rows of a rejected or duplicate unit count as rejected.
+    """
+    rows = submissions.rows.copy()
+    unit_status = dict(zip(records["record"], records["unit_status"], strict=True))
+    demoted = rows["record"].map(lambda r: unit_status.get(r, OK) if pd.notna(r) else OK)
+    rows.loc[(rows["kind"] == DATA) & (demoted != OK), "status"] = ROW_REJECTED
+    cells = submissions.rejects.groupby("file").size()
+    lines = []
+    for manifest in submissions.files.itertuples(index=False):
+        mine = rows[rows["file"] == manifest.file]
+        counts = mine["status"].value_counts()
+        line = {
+            "file": manifest.file, "sha256": manifest.sha256, "layout": manifest.layout, "sheets": manifest.sheets,
+            "rows_read": len(mine), "rows_accepted": int(counts.get(ACCEPTED, 0)),
+            "rows_rejected": int(counts.get(ROW_REJECTED, 0)), "rows_total": int(counts.get(TOTAL, 0)),
+            "rows_heading": int(counts.get(HEADING, 0)), "cells_rejected": int(cells.get(manifest.file, 0)),
+        }
+        lines.append(line)
+        layout = ", ".join(LAYOUT_LABELS.get(x, x) for x in str(manifest.layout).split(", ") if x) or "không rõ"
+        problems.add(INFO, f"Đã đọc {line['rows_read']} dòng ({layout}): nhận {line['rows_accepted']}, "
+                           f"loại {line['rows_rejected']}, dòng tổng {line['rows_total']}, "
+                           f"dòng tiêu đề/ghi chú {line['rows_heading']}; {line['cells_rejected']} ô bị loại.",
+                     file=manifest.file)
+    return pd.DataFrame(lines, columns=SUMMARY_COLUMNS)
+
+
+def rejected_rows(submissions: Submissions, records: pd.DataFrame) -> pd.DataFrame:
+    """The rejects table: every rejected cell, plus the rows of units that were rejected as a whole."""
+    extra = []
+    bad = records[records["unit_status"] != OK]
+    for record in bad.itertuples(index=False):
+        extra.append({"file": record.file, "sheet": record.sheet, "row": record.row, "column": "Đơn vị",
+                      "field": "", "value": record.unit_name or record.unit_code, "reason": record.reason})
+    table = pd.concat([submissions.rejects, pd.DataFrame(extra, columns=submissions.rejects.columns)],
+                      ignore_index=True)
+    return table.astype({"row": "Int64", "value": "string"})

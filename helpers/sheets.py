@@ -1,0 +1,175 @@
+"""Submission files (.xlsx, .xls, .csv) read into plain grids of what was typed.
+
+A :class:`Sheet` keeps each cell as typed (text stays text: "1.234" is never turned into 1.234),
+converted to NFC Unicode (legacy TCVN3/VNI text by its cell font), formulas as their cached
+values, and the merged ranges so a reader can fill headers. What was converted is counted, so
+the quality report can say it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers.legacy_text import ENCODING_LABELS, encoding_for_font, to_unicode
+from helpers.reference import nfc
+
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+SUBMISSION_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".csv")
+CSV_DELIMITERS = ",;\t"
+
+
+class UnreadableFile(Exception):
+    """The file cannot be opened as a spreadsheet; the message is Vietnamese."""
+
+
+@dataclass
+class Sheet:
+    """One sheet (or one CSV file) as a rectangular grid, rows and columns 0-based."""
+
+    file: str
+    name: str
+    rows: list[list[object]]
+    merged: list[tuple[int, int, int, int]] = field(default_factory=list)   # r0, c0, r1, c1 inclusive
+    uncached: set[tuple[int, int]] = field(default_factory=set)             # formulas with no cached value
+    fixes: Counter = field(default_factory=Counter)                          # Vietnamese fix → cells
+
+    def cell(self, r: int, c: int) -> object:
+        if 0 <= r < len(self.rows) and 0 <= c < len(self.rows[r]):
+            return self.rows[r][c]
+        return None
+
+    def filled(self) -> list[list[object]]:
+        """The grid with every merged range holding its top-left value (for headers and totals)."""
+        grid = [list(row) for row in self.rows]
+        for r0, c0, r1, c1 in self.merged:
+            value = self.cell(r0, c0)
+            for r in range(r0, min(r1, len(grid) - 1) + 1):
+                for c in range(c0, min(c1, len(grid[r]) - 1) + 1):
+                    grid[r][c] = value
+        return grid
+
+
+def _rectangular(rows: list[list[object]]) -> list[list[object]]:
+    width = max((len(r) for r in rows), default=0)
+    return [list(r) + [None] * (width - len(r)) for r in rows]
+
+
+def _clean_text(value: object, fixes: Counter) -> object:
+    if not isinstance(value, str):
+        return value
+    normal = nfc(value)
+    if normal != value:
+        fixes["đã chuẩn hóa chữ Việt tổ hợp (NFD) sang Unicode dựng sẵn (NFC)"] += 1
+    return normal
+
+
+def read_excel_sheets(path: Path) -> list[Sheet]:
+    """Every visible sheet of an .xlsx workbook; legacy text converted by cell font."""
+    from openpyxl import load_workbook
+
+    name = Path(path).name
+    try:
+        values_book = load_workbook(path, data_only=True)
+        formula_book = load_workbook(path, data_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
+        raise UnreadableFile(f"Không đọc được tệp Excel ({type(exc).__name__}).") from exc
+    sheets = []
+    for ws in values_book.worksheets:
+        if ws.sheet_state != "visible":
+            continue
+        formulas = formula_book[ws.title]
+        fixes: Counter = Counter()
+        rows: list[list[object]] = []
+        uncached: set[tuple[int, int]] = set()
+        for r, row in enumerate(ws.iter_rows()):
+            out = []
+            for c, cell in enumerate(row):
+                value = cell.value
+                typed = formulas.cell(row=cell.row, column=cell.column).value
+                if isinstance(typed, str) and typed.startswith("="):
+                    if value is None:
+                        uncached.add((r, c))
+                    else:
+                        fixes["đã đọc giá trị tính sẵn của ô công thức"] += 1
+                if isinstance(value, str):
+                    encoding = encoding_for_font(cell.font.name if cell.font else None)
+                    if encoding:
+                        converted = to_unicode(value, encoding)
+                        if converted != nfc(value):
+                            fixes[f"đã chuyển mã {ENCODING_LABELS[encoding]} sang Unicode"] += 1
+                        value = converted
+                out.append(_clean_text(value, fixes))
+            rows.append(out)
+        merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
+        sheets.append(Sheet(name, ws.title, _rectangular(rows), merged, uncached, fixes))
+    values_book.close()
+    formula_book.close()
+    return sheets
+
+
+def read_xls_sheets(path: Path) -> list[Sheet]:
+    """Every sheet of a legacy .xls workbook (through python-calamine; no fonts or merges)."""
+    import pandas as pd
+
+    try:
+        frames = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
+    except Exception as exc:  # noqa: BLE001
+        raise UnreadableFile(f"Không đọc được tệp Excel .xls ({type(exc).__name__}).") from exc
+    sheets = []
+    for title, frame in frames.items():
+        fixes: Counter = Counter()
+        rows = [[None if (not isinstance(v, str) and pd.isna(v)) else _clean_text(v, fixes) for v in row]
+                for row in frame.itertuples(index=False)]
+        sheets.append(Sheet(Path(path).name, str(title), _rectangular(rows), fixes=fixes))
+    return sheets
+
+
+def decode_csv_bytes(data: bytes) -> tuple[str, str]:
+    """The text of a CSV export and the encoding it was read with (UTF-8, UTF-16, Windows-1258)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8"), "UTF-8 (BOM)"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16"), "UTF-16"
+    try:
+        return data.decode("utf-8"), "UTF-8"
+    except UnicodeDecodeError:
+        return data.decode("cp1258"), "Windows-1258"
+
+
+def guess_delimiter(text: str) -> str:
+    """The separator of a CSV export: the candidate found on most of its first lines."""
+    lines = [line for line in text.splitlines()[:30] if line.strip()]
+    scores = {d: (sum(d in line for line in lines), text.count(d)) for d in CSV_DELIMITERS}
+    return max(CSV_DELIMITERS, key=lambda d: scores[d])
+
+
+def read_csv_sheet(path: Path) -> Sheet:
+    """A CSV export of a commune table, every cell kept as text."""
+    name = Path(path).name
+    try:
+        text, encoding = decode_csv_bytes(Path(path).read_bytes())
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnreadableFile(f"Không đọc được tệp CSV ({type(exc).__name__}).") from exc
+    delimiter = guess_delimiter(text)
+    fixes: Counter = Counter()
+    if encoding not in ("UTF-8", "UTF-8 (BOM)"):
+        fixes[f"đã đọc tệp CSV mã hóa {encoding}"] += 1
+    rows = [[_clean_text(v, fixes) if v.strip() else None for v in row]
+            for row in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return Sheet(name, Path(path).stem, _rectangular(rows), fixes=fixes)
+
+
+def read_sheets(path: Path) -> list[Sheet]:
+    """The sheets of any submission file; raises :class:`UnreadableFile` with a Vietnamese reason."""
+    suffix = Path(path).suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return read_excel_sheets(path)
+    if suffix == ".xls":
+        return read_xls_sheets(path)
+    if suffix == ".csv":
+        return [read_csv_sheet(path)]
+    raise UnreadableFile(f"Không đọc được tệp có đuôi {suffix}.")
