@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 YEARS ?=
 JOBS ?=
+FORCE ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help setup system-packages annex test lab lint sample-data clean
+.PHONY: help setup system-packages annex bench test lab lint sample-data template clean
 
 help: ## list the targets with one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN{FS=":.*## "}{printf "  make %-16s %s\n", $$1, $$2}'
@@ -27,8 +28,11 @@ setup: $(STAMP) system-packages ## create .venv with the pinned packages (and th
 system-packages: ## install chromium, fonts-dejavu-core, poppler-utils when missing (root, Debian/Ubuntu)
 	@bash scripts/install-system-packages.sh
 
-annex: setup ## build the annex of every year in data/raw (YEARS="2023 2024" for some, JOBS=n)
-	$(BIN)/python -m helpers.batch $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS))
+annex: setup ## build what changed since the last run (YEARS="2023 2024" for some, JOBS=n, FORCE=1 for all)
+	$(BIN)/python -m helpers.batch $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+
+bench: setup ## time the batch against a naive loop, reruns, and a synthetic 1k/10k-commune country
+	$(BIN)/python bench/run_bench.py
 
 test: setup ## run the whole test suite
 	$(BIN)/python -m pytest -q
@@ -38,6 +42,9 @@ lab: setup ## open JupyterLab on notebooks/ (http://127.0.0.1:8888)
 
 lint: setup ## ruff on helpers/, tests/ and the notebooks
 	$(BIN)/ruff check helpers tests notebooks
+
+template: setup ## write a blank data-entry workbook per commune into output/template/ (YEAR=2024; default: this year)
+	$(BIN)/python -m helpers.commune_forms --year $(or $(YEAR),$(shell date +%Y))
 
 sample-data: setup ## rewrite the bundled sample submissions in data/raw from helpers/sample_data.py
 	$(BIN)/python -m helpers.sample_data

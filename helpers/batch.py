@@ -6,25 +6,35 @@ outputs are written to a staging folder and moved into ``output/<year>/`` only w
 year succeeded, so a failure never replaces a good annex. One year's failure never stops the
 others; the command exits non-zero when any year failed.
 
+Incremental: ``output/run.json`` (helpers.run_record) keeps, per year and step, the content
+hashes of what the step read; a step runs again only when one of them changed (``--force``
+runs everything). Ctrl-C stops the run; finished steps are recorded, unfinished ones leave the
+previous outputs in place and run again next time.
+
     python -m helpers.batch                 # every year found under data/raw/
     python -m helpers.batch --years 2023    # one year
+    python -m helpers.batch --force         # rebuild everything
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import logging
 import multiprocessing
+import multiprocessing.util
 import os
 import shutil
+import signal
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers import run_record
 from helpers.paths import NOTEBOOKS_DIR, OUTPUT_DIR, PROCESSED_DIR, RAW_DIR, resolve_project_path
-from helpers.reference import load_entity
+from helpers.run_record import ANNEX_STEP, CLEAN_OUTPUTS, CLEAN_STEP, INDICATOR_OUTPUTS
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +43,7 @@ CLEAN_NOTEBOOK = "01_clean.ipynb"
 LATER_NOTEBOOKS = ("02_indicators.ipynb", "03_annex.ipynb")
 ANNEX_NOTEBOOK = "03_annex.ipynb"
 FAILED_SUBDIR = "failed"
+STAGING_SUBDIR = ".staging"
 # The parameters each notebook declares (papermill only warns about unknown names).
 NOTEBOOK_PARAMETERS = {
     "01_clean.ipynb": ("year", "raw_dir", "processed_dir"),
@@ -46,16 +57,21 @@ class YearResult:
     """What happened to one year."""
 
     year: int
-    status: str = "built"              # built | failed
+    status: str = "built"              # built | unchanged (nothing to re-run) | failed
+    steps: dict[str, str] = field(default_factory=dict)  # clean/annex → built | unchanged | failed | skipped
+    changed: list[str] = field(default_factory=list)     # the inputs whose change made a step re-run
     outputs: list[str] = field(default_factory=list)
     notebook: str = ""                 # the notebook that failed
     cell: int | None = None            # its execution count
     message: str = ""                  # the analyst's message (Vietnamese), may span lines
     seconds: float = 0.0
+    pdf: str = ""                      # built | skipped: <reason> | failed: <reason> (helpers.pdf)
 
     @property
     def headline(self) -> str:
         """One readable line naming the year, notebook and cell."""
+        if self.status == "unchanged":
+            return f"Năm {self.year}: không có thay đổi, giữ phụ lục đã lập."
         if self.status != "failed":
             return f"Năm {self.year}: đã lập phụ lục ({self.seconds:.1f} giây)."
         where = f" · {self.notebook}" if self.notebook else ""
@@ -72,15 +88,93 @@ def discover_years(raw_dir: Path = RAW_DIR) -> list[int]:
     return sorted(int(p.name) for p in raw_dir.iterdir() if p.is_dir() and p.name.isdigit() and len(p.name) == 4)
 
 
+# One kernel per process, kept warm across notebooks: starting a kernel and importing pandas,
+# matplotlib and helpers/ in it costs more than most notebooks take to run. Before each notebook
+# the kernel's namespace and execution counter are reset, so a notebook never sees another's
+# variables and a failing cell keeps its own number.
+_KERNELS: dict[str, object] = {}
+RESET_CODE = """get_ipython().reset(new_session=True)
+import sys as _sys
+if "matplotlib.pyplot" in _sys.modules:
+    _sys.modules["matplotlib.pyplot"].close("all")
+del _sys"""
+
+
+@functools.cache
+def _reused_kernel_manager_class() -> type:
+    from jupyter_client import AsyncKernelManager
+
+    class ReusedKernelManager(AsyncKernelManager):
+        """Closes the clients papermill opens on it (papermill only closes them on kernels it owns)."""
+
+        def client(self, **kwargs):
+            kc = super().client(**kwargs)
+            self.opened = [*getattr(self, "opened", []), kc]
+            return kc
+
+        def close_clients(self) -> None:
+            for kc in getattr(self, "opened", []):
+                kc.stop_channels()
+            self.opened = []
+
+    return ReusedKernelManager
+
+
+def _warm_kernel(kernel_name: str):
+    """This process's kernel (started on first use, restarted if it died), reset for a new notebook."""
+    from jupyter_client import BlockingKernelClient
+    from jupyter_core.utils import run_sync
+
+    km = _KERNELS.get(kernel_name)
+    if km is None or not run_sync(km.is_alive)():
+        if km is not None:
+            run_sync(km.cleanup_resources)()
+        if not _KERNELS:
+            multiprocessing.util.Finalize(None, _stop_kernels, exitpriority=10)
+        km = _reused_kernel_manager_class()(kernel_name=kernel_name)
+        run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+        _KERNELS[kernel_name] = km
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=120)
+        kc.execute_interactive(RESET_CODE, store_history=False, timeout=120, output_hook=lambda msg: None)
+    finally:
+        kc.stop_channels()
+    return km
+
+
+def _leave_interrupts_to_the_parent() -> None:
+    """Workers ignore Ctrl-C: the parent decides how to stop (see build_annexes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _stop_kernels() -> None:
+    from jupyter_core.utils import run_sync
+
+    for km in _KERNELS.values():
+        try:
+            km.close_clients()
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:  # noqa: BLE001 - best effort at exit; an orphan kernel stops with its parent
+            pass
+    _KERNELS.clear()
+
+
 def _execute(notebook: str, staging: Path, parameters: dict, kernel_name: str) -> None:
     import papermill
 
     wanted = {k: v for k, v in parameters.items() if k in NOTEBOOK_PARAMETERS[notebook]}
-    papermill.execute_notebook(
-        str(NOTEBOOKS_DIR / notebook), str(staging / notebook), parameters=wanted,
-        kernel_name=kernel_name, cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-        report_mode=True,
-    )
+    km = _warm_kernel(kernel_name)
+    try:
+        papermill.execute_notebook(
+            str(NOTEBOOKS_DIR / notebook), str(staging / notebook), parameters=wanted,
+            kernel_name=kernel_name, cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+            report_mode=True, km=km,
+        )
+    finally:
+        km.close_clients()
 
 
 def _redirect_stderr(path: Path) -> int:
@@ -126,7 +220,7 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
     started = time.perf_counter()
     result = YearResult(year=year)
     out_dir = Path(output_dir) / str(year)
-    staging = Path(output_dir) / ".staging" / f"{year}-{os.getpid()}-{notebooks[0].split('_')[0]}"
+    staging = Path(output_dir) / STAGING_SUBDIR / f"{year}-{os.getpid()}-{notebooks[0].split('_')[0]}"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     log_path = staging.with_suffix(".log")
@@ -140,15 +234,25 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             except Exception as exc:  # noqa: BLE001 - every failure becomes a year result
                 return _fail(result, notebook, exc, staging, out_dir)
         if render:
+            from helpers.excel_export import export_year_workbook
+            from helpers.pdf import print_annex_pdf
+            from helpers.reference import load_entity
             from helpers.render import render_annex_html
 
             entity = load_entity()
             title = f"Phụ lục năm {year} - {entity.issuing_body_short}"
             render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
+            export_year_workbook(processed_dir, year, staging / f"annex_{year}.xlsx")
+            result.pdf = print_annex_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
+                                         screenshot_path=staging / f"annex_{year}_page1.png").summary
         out_dir.mkdir(parents=True, exist_ok=True)
-        for produced in sorted(staging.iterdir()):
-            os.replace(produced, out_dir / produced.name)
-            result.outputs.append(str(out_dir / produced.name))
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C waits for the moves
+        try:
+            for produced in sorted(staging.iterdir()):
+                os.replace(produced, out_dir / produced.name)
+                result.outputs.append(str(out_dir / produced.name))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         for notebook in notebooks:
             (out_dir / FAILED_SUBDIR / notebook).unlink(missing_ok=True)
         if (out_dir / FAILED_SUBDIR).is_dir() and not any((out_dir / FAILED_SUBDIR).iterdir()):
@@ -161,40 +265,225 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
         result.seconds = time.perf_counter() - started
 
 
+STEP_NOTEBOOKS = {CLEAN_STEP: (CLEAN_NOTEBOOK,), ANNEX_STEP: LATER_NOTEBOOKS}
+STEP_LABELS = {CLEAN_STEP: "làm sạch", ANNEX_STEP: "chỉ tiêu và phụ lục"}
+STILL_FAILED = "still-failed"      # a step that failed before and whose inputs did not change
+# YearResult fields the batch itself fills; any other field (set inside run_steps) is copied as is.
+_MERGED_FIELDS = {"year", "status", "steps", "changed", "outputs", "notebook", "cell", "message", "seconds"}
+
+
+def _step_parameters(step: str, year: int, common: dict) -> dict:
+    """The parameters a step depends on (the clean step does not see the target level)."""
+    names = ("raw_dir", "processed_dir", "kernel_name") + (("target_level",) if step == ANNEX_STEP else ())
+    return {"year": year, **{name: str(common[name]) for name in names}}
+
+
+def _step_inputs(step: str, year: int, common: dict, code: str, reference: dict[str, str]) -> dict[str, str]:
+    parameters = _step_parameters(step, year, common)
+    if step == CLEAN_STEP:
+        return run_record.clean_inputs(year, common["raw_dir"], STEP_NOTEBOOKS[step], parameters,
+                                       code=code, reference=reference)
+    return run_record.annex_inputs(year, common["raw_dir"], common["processed_dir"], STEP_NOTEBOOKS[step],
+                                   parameters, code=code, reference=reference)
+
+
+def _step_outputs(step: str, year: int, result: YearResult, processed_dir: Path) -> list[Path]:
+    names = CLEAN_OUTPUTS if step == CLEAN_STEP else INDICATOR_OUTPUTS
+    return [Path(o) for o in result.outputs] + [Path(processed_dir) / str(year) / name for name in names]
+
+
+def _restore(result: YearResult, step: str, entry: dict) -> None:
+    """Fill a year's result from the recorded run of a step that need not run again."""
+    if entry["status"] == "failed":
+        result.steps[step] = STILL_FAILED
+        result.status, result.notebook, result.cell = "failed", entry["notebook"], entry["cell"]
+        result.message = entry["message"]
+        return
+    result.steps[step] = "unchanged"
+    result.outputs += [p for p in entry["outputs"] if not p.endswith(".csv")]
+    for name, value in entry.get("extra", {}).items():
+        if name not in _MERGED_FIELDS and hasattr(result, name):
+            setattr(result, name, value)
+
+
+def _merge(result: YearResult, step: str, done: YearResult, changed: list[str] | None) -> None:
+    """Add the result of one step that ran to the year's result."""
+    result.steps[step] = done.status
+    result.outputs += done.outputs
+    result.seconds += done.seconds
+    result.changed += changed if changed is not None else ["(lần đầu)"]
+    for name, value in vars(done).items():
+        if name not in _MERGED_FIELDS:
+            setattr(result, name, value)
+    if done.status == "failed":
+        result.status, result.notebook, result.cell, result.message = "failed", done.notebook, done.cell, done.message
+    elif result.status == "unchanged":
+        result.status = "built"
+
+
 def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                   processed_dir: Path = PROCESSED_DIR, output_dir: Path = OUTPUT_DIR,
                   target_level: str = "province", jobs: int | None = None,
-                  kernel_name: str = KERNEL_NAME) -> list[YearResult]:
-    """Build the annex of each year (default: every year folder under ``raw_dir``)."""
+                  kernel_name: str = KERNEL_NAME, force: bool = False,
+                  progress: bool = False) -> list[YearResult]:
+    """Build the annex of each year (default: every year folder under ``raw_dir``).
+
+    A step whose inputs (content hashes, see :mod:`helpers.run_record`) are those recorded in
+    ``output_dir/run.json`` by an earlier run is not run again; ``force=True`` runs every step.
+    ``progress=True`` shows a progress bar over years × steps on stderr.
+    """
+    from tqdm import tqdm
+
     raw_dir, processed_dir, output_dir = (resolve_project_path(p) for p in (raw_dir, processed_dir, output_dir))
     years = sorted(years) if years else discover_years(raw_dir)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(years) or 1))
     common = dict(raw_dir=raw_dir, processed_dir=processed_dir, output_dir=output_dir,
                   target_level=target_level, kernel_name=kernel_name)
-    results: dict[int, YearResult] = {}
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        cleaned = {y: pool.submit(run_steps, y, (CLEAN_NOTEBOOK,), render=False, **common) for y in years}
-        clean_results = {y: f.result() for y, f in cleaned.items()}
-        later = {}
-        for year, clean in clean_results.items():
-            if clean.status == "failed":
-                results[year] = clean
-            else:
-                later[year] = pool.submit(run_steps, year, LATER_NOTEBOOKS, render=True, **common)
-        for year, future in later.items():
-            result = future.result()
-            result.outputs = clean_results[year].outputs + result.outputs
-            result.seconds += clean_results[year].seconds
-            results[year] = result
+    record_path = output_dir / run_record.RECORD_NAME
+    record = run_record.load_run_record(record_path)
+    shutil.rmtree(output_dir / STAGING_SUBDIR, ignore_errors=True)   # left by a run that was killed
+    code, reference = run_record.code_fingerprint(), run_record.reference_digests()
+    results = {year: YearResult(year=year, status="unchanged") for year in years}
+    run_started = time.time()
+    bar = tqdm(total=len(years) * len(STEP_NOTEBOOKS), desc="Lập phụ lục", unit="bước",
+               disable=not progress, leave=False, file=sys.stderr)
+    pool: ProcessPoolExecutor | None = None
+    try:
+        for step, notebooks in STEP_NOTEBOOKS.items():
+            todo: dict[int, tuple[dict, dict | None]] = {}
+            for year in years:
+                result = results[year]
+                if result.steps.get(CLEAN_STEP) in ("failed", STILL_FAILED):
+                    result.steps[step] = "skipped"
+                    bar.update(1)
+                    continue
+                inputs = _step_inputs(step, year, common, code, reference)
+                entry = run_record.step_entry(record, year, step)
+                if not force and run_record.is_up_to_date(entry, inputs):
+                    _restore(result, step, entry)
+                    bar.update(1)
+                else:
+                    todo[year] = (inputs, entry)
+            if not todo:
+                continue
+            if pool is None:
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                           initializer=_leave_interrupts_to_the_parent)
+            bar.set_postfix_str(STEP_LABELS[step])
+            queue, running = list(todo), {}
+            # at most `jobs` steps in flight, so that Ctrl-C only waits for the ones running
+            while queue or running:
+                while queue and len(running) < jobs:
+                    year = queue.pop(0)
+                    running[pool.submit(run_steps, year, notebooks, render=step == ANNEX_STEP, **common)] = year
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    year = running.pop(future)
+                    inputs, entry = todo[year]
+                    try:
+                        done = future.result()
+                    except Exception as exc:  # noqa: BLE001 - a worker that died fails its year only
+                        done = YearResult(year=year, status="failed", notebook=notebooks[0],
+                                          message=f"{type(exc).__name__}: {exc}")
+                        inputs = {}     # not the step's fault: run it again next time
+                    if done.status == "failed" and "KeyboardInterrupt" in done.message:
+                        inputs = {}     # stopped by Ctrl-C: run it again next time
+                    changed = run_record.changed_inputs(entry["inputs"], inputs) if entry else None
+                    if force:
+                        changed = ["--force"]
+                    elif entry and not changed:
+                        changed = ["(kết quả cũ bị thiếu hoặc đã bị sửa)"]
+                    _merge(results[year], step, done, changed)
+                    outputs = _step_outputs(step, year, done, processed_dir) if done.status == "built" else []
+                    run_record.set_step_entry(record, year, step, run_record.new_entry(
+                        done.status, time.time() - done.seconds, done.seconds, inputs, entry, outputs=outputs,
+                        notebook=done.notebook, cell=done.cell, message=done.message,
+                        extra={k: v for k, v in vars(done).items() if k not in _MERGED_FIELDS}))
+                    bar.update(1)
+            run_record.save_run_record(record_path, record)
+            if getattr(pool, "_broken", False):
+                pool.shutdown(wait=False)
+                pool = None
+    except KeyboardInterrupt:
+        # Ctrl-C: nothing new starts; the steps running now finish in their staging folders (their
+        # outputs are complete, but unrecorded: they run again next time). A second Ctrl-C stops at once.
+        if pool is not None:
+            log.warning("Đang dừng: chờ các bước đang chạy kết thúc (nhấn Ctrl-C lần nữa để dừng ngay)…")
+            try:
+                pool.shutdown(wait=True, cancel_futures=True)
+            except KeyboardInterrupt:
+                pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
+        raise
+    finally:
+        bar.close()
+        record["last_run"] = {
+            "started": run_record.iso_time(run_started),
+            "seconds": round(time.time() - run_started, 3), "years": years, "force": force, "jobs": jobs,
+            "results": {str(r.year): r.status for r in results.values()},
+        }
+        run_record.save_run_record(record_path, record)
+        if pool is not None:
+            pool.shutdown()
     return [results[y] for y in years]
+
+
+REASON_LABELS = (("raw/", "biểu số liệu"), ("reference/", "dữ liệu tham chiếu"), ("notebooks/", "sổ tính"),
+                 ("helpers", "mã nguồn helpers/"), ("parameters", "tham số"), ("processed/", "số liệu sạch"))
+
+
+def describe_changes(changed: list[str], limit: int = 3) -> str:
+    """The inputs that made a year re-run, in a few words: “biểu số liệu 20035_binh_tien.xlsx, …”."""
+    words = []
+    for name in dict.fromkeys(changed):
+        label = next((text for prefix, text in REASON_LABELS if name.startswith(prefix)), "")
+        detail = name.split("/", 1)[1] if "/" in name else ""
+        words.append(f"{label} {detail}".strip() if label else name)
+    shown = ", ".join(words[:limit])
+    return shown + (f" và {len(words) - limit} thay đổi khác" if len(words) > limit else "")
+
+
+def print_summary(results: list[YearResult], seconds: float) -> None:
+    """One screen: per year built / unchanged / failed (notebook, cell, message), then the totals."""
+    for result in results:
+        mark = {"built": "✓ ", "unchanged": "· ", "failed": "✗ "}[result.status]
+        print(mark + result.headline)
+        if result.status == "built":
+            html = [o for o in result.outputs if o.endswith(".html")]
+            if html:
+                print(f"    {html[0]}")
+            if result.changed:
+                print(f"    lập lại do thay đổi: {describe_changes(result.changed)}")
+        elif result.status == "failed":
+            for line in result.message.splitlines()[1:]:
+                print(f"    {line}")
+            for output in result.outputs:
+                if "/failed/" in output.replace(os.sep, "/"):
+                    print(f"    xem: {output}")
+            if STILL_FAILED in result.steps.values():
+                print("    (số liệu không thay đổi từ lần chạy trước nên chưa chạy lại; dùng --force để chạy lại)")
+        if result.pdf.startswith(("skipped", "failed")):
+            status, _, reason = result.pdf.partition(": ")
+            print(f"    PDF: {reason}" if status == "skipped" else f"    PDF: lỗi — {reason}")
+        elif result.pdf == "built":
+            print(f"    PDF: {next((o for o in result.outputs if o.endswith('.pdf')), 'đã in')}")
+    counts = {status: [r.year for r in results if r.status == status] for status in ("built", "unchanged", "failed")}
+    if len(counts["unchanged"]) == len(results):
+        print(f"Không có thay đổi: giữ nguyên phụ lục của {len(results)} năm ({seconds:.1f} giây).")
+        return
+    failed = counts["failed"]
+    print(f"Xong sau {seconds:.1f} giây: {len(counts['built'])} năm đã lập, "
+          f"{len(counts['unchanged'])} năm không có thay đổi, "
+          f"{len(failed)} năm lỗi{' (' + ', '.join(map(str, failed)) + ')' if failed else ''}.")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Lập phụ lục Đề án 1373 cho từng năm báo cáo.")
     parser.add_argument("--years", nargs="*", type=int, help="năm cần lập (mặc định: mọi năm trong data/raw)")
     parser.add_argument("--target-level", default="province", help="cấp mục tiêu: national, province, district")
-    parser.add_argument("--jobs", type=int, default=None, help="số tiến trình chạy song song")
+    parser.add_argument("--jobs", type=int, default=None, help="số tiến trình chạy song song (mặc định: số lõi)")
+    parser.add_argument("--force", action="store_true", help="chạy lại mọi bước, kể cả khi không có thay đổi")
+    parser.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
     parser.add_argument("--raw-dir", default=str(RAW_DIR))
     parser.add_argument("--processed-dir", default=str(PROCESSED_DIR))
     parser.add_argument("--output-dir", default=str(OUTPUT_DIR))
@@ -204,24 +493,18 @@ def main(argv: list[str] | None = None) -> int:
     if not years:
         print(f"Không tìm thấy thư mục năm nào trong {args.raw_dir}.", file=sys.stderr)
         return 1
-    print(f"Lập phụ lục cho các năm: {', '.join(map(str, years))}")
+    print(f"Lập phụ lục cho các năm: {', '.join(map(str, years))}", flush=True)
     started = time.perf_counter()
-    results = build_annexes(years, raw_dir=Path(args.raw_dir), processed_dir=Path(args.processed_dir),
-                            output_dir=Path(args.output_dir), target_level=args.target_level, jobs=args.jobs)
-    for result in results:
-        print(("✓ " if result.status == "built" else "✗ ") + result.headline)
-        if result.status == "built":
-            html = [o for o in result.outputs if o.endswith(".html")]
-            print(f"    {html[0] if html else ''}")
-        else:
-            for line in result.message.splitlines()[1:]:
-                print(f"    {line}")
-            for output in result.outputs:
-                print(f"    xem: {output}")
-    failed = [r.year for r in results if r.status == "failed"]
-    print(f"Xong sau {time.perf_counter() - started:.1f} giây: {len(results) - len(failed)} năm thành công, "
-          f"{len(failed)} năm lỗi{' (' + ', '.join(map(str, failed)) + ')' if failed else ''}.")
-    return 1 if failed else 0
+    try:
+        results = build_annexes(years, raw_dir=Path(args.raw_dir), processed_dir=Path(args.processed_dir),
+                                output_dir=Path(args.output_dir), target_level=args.target_level,
+                                jobs=args.jobs, force=args.force, progress=not args.no_progress)
+    except KeyboardInterrupt:
+        print("Đã dừng (Ctrl-C). Các bước đã xong được ghi lại; năm đang chạy dở giữ nguyên kết quả cũ "
+              "và sẽ được chạy lại lần sau.", file=sys.stderr)
+        return 130
+    print_summary(results, time.perf_counter() - started)
+    return 1 if any(r.status == "failed" for r in results) else 0
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ rule of Nghị định 20/2014 (``reference/standards.csv``).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from helpers.numbers import round_half_up
@@ -80,6 +81,40 @@ def _status(value, target, decimals: int, direction: str = "higher") -> str:
     return STATUS_MET if met else STATUS_NOT_MET
 
 
+def _objects(numbers: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Floats where ``present``, ``pd.NA`` elsewhere, as an object array (as the row dicts held)."""
+    out = numbers.astype(object)
+    out[~present] = pd.NA
+    return out
+
+
+def _choose(condition: np.ndarray, when_true, when_false) -> np.ndarray:
+    return np.where(condition, np.asarray(when_true, dtype=object), np.asarray(when_false, dtype=object))
+
+
+def _statuses(values: np.ndarray, target, decimals: int) -> np.ndarray:
+    """:func:`_status` for many values: equal to it value by value (rounding half up is monotone, so
+    only values just below the target need the exact decimal comparison)."""
+    if pd.isna(target):
+        return np.full(len(values), STATUS_NO_TARGET, dtype=object)
+    met = values >= float(target)
+    close = ~met & (values >= float(target) - 1)
+    for i in np.flatnonzero(close):
+        met[i] = _status(values[i], target, decimals) == STATUS_MET
+    return np.where(met, STATUS_MET, STATUS_NOT_MET).astype(object)
+
+
+def _commune_rows(base: dict, codes: pd.Series, columns: dict) -> pd.DataFrame:
+    frame = pd.DataFrame({**{k: [v] * len(codes) for k, v in base.items()}, "unit_code": codes.to_numpy()})
+    for name, column in columns.items():
+        frame[name] = column if isinstance(column, np.ndarray) else [column] * len(codes)
+    return frame
+
+
+def _district_row(row: dict) -> pd.DataFrame:
+    return pd.DataFrame([row])
+
+
 def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
                        standards: pd.DataFrame, criteria: pd.DataFrame, targets: pd.DataFrame,
                        *, year: int, district_code: str, target_level: str,
@@ -93,14 +128,15 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
         index=pd.MultiIndex.from_tuples([], names=["year", "unit_code"]))
     expected = list(communes["code"])
     wide = wide.reindex(pd.MultiIndex.from_product([[year], expected], names=["year", "unit_code"]))
-    reported = set(values["unit_code"])
+    reported = set(values["unit_code"].unique())
     absent = [c for c in expected if c not in reported]
     chosen = targets[(targets["level"] == target_level) & (targets["target_year"] == target_year)]
     chosen = chosen.drop_duplicates("indicator_id").set_index("indicator_id")
     met = commune_standards(wide, communes, standards, criteria)
     rules = standards.set_index("standard")
 
-    rows = []
+    codes = pd.Series([code for _, code in wide.index], dtype=object)
+    pieces = []
     for ind in indicators.to_dict("records"):
         target = chosen["value"].get(ind["id"], pd.NA)
         target_meta = {
@@ -113,46 +149,54 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
         base = {"year": year, "indicator_id": ind["id"], "kind": ind["kind"]}
         if ind["kind"] == "standard":
             unit_met = met[ind["standard"]]
-            for (_, code), ok in unit_met.items():
-                status = STATUS_MISSING if pd.isna(ok) else (STATUS_MET if ok else STATUS_NOT_MET)
-                rows.append({**base, "unit_code": code, "numerator": float(bool(ok)) if pd.notna(ok) else pd.NA,
-                             "denominator": 1.0, "value": pd.NA, "status": status, "missing_units": ""})
+            known_mask = unit_met.notna().to_numpy()
+            ok = unit_met.fillna(False).astype(bool).to_numpy()
+            communes_rows = _commune_rows(base, codes, {
+                "numerator": _objects(ok.astype(float), known_mask), "denominator": 1.0, "value": pd.NA,
+                "status": _choose(~known_mask, STATUS_MISSING, _choose(ok, STATUS_MET, STATUS_NOT_MET)),
+                "missing_units": ""})
             known = unit_met.dropna()
-            missing = [code for (_, code), ok in unit_met.items() if pd.isna(ok)]
+            missing = list(codes[~known_mask])
             share = 100 * known.sum() / len(expected) if expected else pd.NA
-            if missing or not expected:
+            if missing:
                 status = STATUS_MISSING
             else:
                 status = STATUS_MET if share >= rules.loc[ind["standard"], "district_share"] else STATUS_NOT_MET
-            rows.append({**base, "unit_code": district_code, "numerator": float(known.sum()),
-                         "denominator": float(len(expected)), "value": share, "status": status,
-                         "missing_units": ";".join(missing), **target_meta})
+            pieces += [communes_rows, _district_row({
+                **base, "unit_code": district_code, "numerator": float(known.sum()),
+                "denominator": float(len(expected)), "value": share, "status": status,
+                "missing_units": ";".join(missing), **target_meta})]
             continue
         if ind["kind"] in ("count", "units_with"):
             num = field_sum(wide, ind["numerator"])
-            for (_, code), v in num.items():
-                rows.append({**base, "unit_code": code, "numerator": v, "denominator": pd.NA,
-                             "value": v if ind["kind"] == "count" else float(pd.notna(v) and v > 0),
-                             "status": STATUS_MISSING if pd.isna(v) else "", "missing_units": ""})
-            missing = [code for (_, code), v in num.items() if pd.isna(v)]
+            present = num.notna().to_numpy()
+            numbers = num.astype(float).to_numpy(na_value=np.nan)
+            value = (_objects(numbers, present) if ind["kind"] == "count"
+                     else _objects((np.nan_to_num(numbers) > 0).astype(float), np.ones(len(numbers), bool)))
+            communes_rows = _commune_rows(base, codes, {
+                "numerator": _objects(numbers, present), "denominator": pd.NA, "value": value,
+                "status": _choose(~present, STATUS_MISSING, ""), "missing_units": ""})
+            missing = list(codes[~present])
             total = num.sum() if ind["kind"] == "count" else float((num > 0).sum())
-            rows.append({**base, "unit_code": district_code, "numerator": total,
-                         "denominator": float(len(expected)) if ind["kind"] == "units_with" else pd.NA,
-                         "value": total, "status": STATUS_MISSING if missing else "",
-                         "missing_units": ";".join(missing), **target_meta})
+            pieces += [communes_rows, _district_row({
+                **base, "unit_code": district_code, "numerator": total,
+                "denominator": float(len(expected)) if ind["kind"] == "units_with" else pd.NA,
+                "value": total, "status": STATUS_MISSING if missing else "",
+                "missing_units": ";".join(missing), **target_meta})]
             continue
         rates = _rates(wide, ind)
-        for (_, code), r in rates.iterrows():
-            if pd.isna(r["numerator"]) or pd.isna(r["denominator"]):
-                status = STATUS_MISSING
-            elif r["denominator"] == 0:
-                status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
-            else:
-                status = _status(r["value"], target, decimals, ind["direction"])
-            rows.append({**base, "unit_code": code, **r.to_dict(), "status": status, "missing_units": "",
-                         "target": target})
-        missing = [code for (_, code), r in rates.iterrows()
-                   if pd.isna(r["numerator"]) or pd.isna(r["denominator"])]
+        numerators = rates["numerator"].astype(float).to_numpy(na_value=np.nan)
+        denominators = rates["denominator"].astype(float).to_numpy(na_value=np.nan)
+        values = rates["value"].astype(float).to_numpy(na_value=np.nan)
+        incomplete = np.isnan(numerators) | np.isnan(denominators)
+        zero = ~incomplete & (denominators == 0)
+        zero_status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
+        status = _choose(incomplete, STATUS_MISSING, _choose(zero, zero_status, _statuses(values, target, decimals)))
+        communes_rows = _commune_rows(base, codes, {
+            "numerator": _objects(numerators, ~np.isnan(numerators)),
+            "denominator": _objects(denominators, ~np.isnan(denominators)),
+            "value": _objects(values, ~np.isnan(values)), "status": status, "missing_units": "", "target": target})
+        missing = list(codes[incomplete])
         num, den = rates["numerator"].sum(), rates["denominator"].sum()
         value = 100 * num / den if den and not missing else pd.NA
         if missing:
@@ -160,12 +204,13 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
         elif den == 0:
             status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
         else:
-            status = _status(value, target, decimals, ind["direction"])
-        rows.append({**base, "unit_code": district_code, "numerator": num if not missing else pd.NA,
-                     "denominator": den if not missing else pd.NA, "value": value, "status": status,
-                     "missing_units": ";".join(missing), **target_meta})
+            status = _status(value, target, decimals)
+        pieces += [communes_rows, _district_row({
+            **base, "unit_code": district_code, "numerator": num if not missing else pd.NA,
+            "denominator": den if not missing else pd.NA, "value": value, "status": status,
+            "missing_units": ";".join(missing), **target_meta})]
 
-    table = pd.DataFrame(rows)
+    table = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
     for column in INDICATOR_COLUMNS:
         if column not in table.columns:
             table[column] = pd.NA

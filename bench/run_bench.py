@@ -1,0 +1,259 @@
+"""Benchmark of the batch (``make bench``): prints figures, asserts nothing.
+
+1. The bundled sample years, side by side in one run: (a) the loop a user would write — for each
+   year, the papermill CLI on each notebook, ``jupyter nbconvert --to html``, then Chromium's
+   print to PDF — and (b) ``python -m helpers.batch --force`` (what ``make annex FORCE=1`` runs).
+2. Rerun with nothing changed, then with one raw file of one year changed.
+3. Scale: a synthetic country (``helpers.synthetic``) of 1,000 and 10,000 communes, 5 years;
+   time and peak memory of (a) cleaning the last year — the code cells of ``01_clean`` run in one
+   process (no kernel), the reference loaders pointed at the synthetic units — and (b) its
+   indicators with the 5-year history and projection (the helpers ``02_indicators`` calls). The
+   workbooks are generated once into ``bench/.cache/`` (git-ignored).
+
+    python bench/run_bench.py                 # everything
+    python bench/run_bench.py --skip-naive    # parts 2-3 only
+    python bench/run_bench.py --sizes 1000    # scale part at 1k only
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from helpers.paths import NOTEBOOKS_DIR, RAW_DIR  # noqa: E402
+
+PYTHON = sys.executable
+BIN = Path(PYTHON).parent
+CACHE = PROJECT / "bench" / ".cache"
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+NOTEBOOK_PARAMETERS = {
+    "01_clean.ipynb": ("year", "raw_dir", "processed_dir"),
+    "02_indicators.ipynb": ("year", "processed_dir", "target_level"),
+    "03_annex.ipynb": ("year", "raw_dir", "processed_dir"),
+}
+
+
+def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+
+
+def _hermetic_env(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "MPLCONFIGDIR",
+                 "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+        env[name] = str(home / name.lower())
+    return env
+
+
+def naive_loop(raw: Path, work: Path, years: list[int], env: dict) -> float:
+    """What a user would script: one CLI process per notebook, per HTML and per PDF, year by year."""
+    started = time.perf_counter()
+    for year in years:
+        out = work / "output" / str(year)
+        out.mkdir(parents=True, exist_ok=True)
+        params = {"year": year, "raw_dir": str(raw), "processed_dir": str(work / "processed"),
+                  "target_level": "province"}
+        for notebook, names in NOTEBOOK_PARAMETERS.items():
+            command = [str(BIN / "papermill"), str(NOTEBOOKS_DIR / notebook), str(out / notebook), "-k", "xhht",
+                       "--cwd", str(NOTEBOOKS_DIR)]
+            for name in names:
+                command += ["-p", name, str(params[name])]
+            done = _run(command, env=env)
+            if done.returncode:
+                print(f"  naive loop: {notebook} {year} failed:\n{done.stderr[-800:]}")
+        _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out / "03_annex.ipynb"),
+              "--output", f"annex_{year}.html"], env=env)
+        if CHROMIUM:
+            with tempfile.TemporaryDirectory() as profile:
+                _run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                      "--no-first-run", f"--user-data-dir={profile}", f"--print-to-pdf={out / f'annex_{year}.pdf'}",
+                      (out / f"annex_{year}.html").as_uri()], env=env, timeout=120)
+    return time.perf_counter() - started
+
+
+def batch(raw: Path, work: Path, env: dict, *extra: str) -> tuple[float, dict]:
+    """``python -m helpers.batch`` as ``make annex`` runs it; returns wall time and the run record."""
+    started = time.perf_counter()
+    done = _run([PYTHON, "-m", "helpers.batch", "--no-progress", "--raw-dir", str(raw),
+                 "--processed-dir", str(work / "processed"), "--output-dir", str(work / "output"), *extra],
+                env=env, cwd=PROJECT)
+    seconds = time.perf_counter() - started
+    if done.returncode:
+        print(f"  batch exited {done.returncode}:\n{done.stdout[-1500:]}")
+    record = json.loads((work / "output" / "run.json").read_text(encoding="utf-8"))
+    return seconds, record
+
+
+def part_sample(env: dict, skip_naive: bool) -> None:
+    with tempfile.TemporaryDirectory(prefix="xhht-bench-") as tmp:
+        tmp = Path(tmp)
+        raw = tmp / "raw"
+        shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("README.md"))
+        years = sorted(int(p.name) for p in raw.iterdir() if p.is_dir())
+        print(f"1. Sample years {years[0]}-{years[-1]} ({len(years)} years, {os.cpu_count()} cores)")
+        if not skip_naive:
+            naive = naive_loop(raw, tmp / "naive", years, env)
+            print(f"   (a) naive loop (papermill CLI ×3, nbconvert CLI, chromium per year): {naive:6.1f} s")
+        fast, record = batch(raw, tmp / "fast", env, "--force")
+        print(f"   (b) python -m helpers.batch --force (make annex FORCE=1):            {fast:6.1f} s")
+        if not skip_naive:
+            print(f"   ratio a/b: {naive / fast:.1f}")
+        again, _ = batch(raw, tmp / "fast", env)
+        print(f"2. Rerun, nothing changed: {again:.2f} s")
+        changed = raw / str(years[-1]) / sorted(p.name for p in (raw / str(years[-1])).glob("*.xlsx"))[0]
+        _bump_first_note(changed)
+        one, record = batch(raw, tmp / "fast", env)
+        rebuilt = sorted(y for y, steps in record["years"].items()
+                         if any(s["started"] >= record["last_run"]["started"] for s in steps.values()))
+        print(f"   One raw file of {years[-1]} changed: {one:.1f} s; years re-run: {', '.join(rebuilt)}")
+
+
+def _bump_first_note(path: Path) -> None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(path)
+    for row in book.active.iter_rows():
+        if row[1].value == "pop_total":
+            row[5].value = f"{row[5].value or ''} (bench)".strip()
+    book.save(path)
+
+
+CLEAN_CODE = r"""
+import json, resource, sys, time
+import nbformat
+import helpers.reference
+from helpers.synthetic import synthetic_entity, synthetic_units
+
+raw, processed, communes, year = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+units = synthetic_units(communes)
+entity = synthetic_entity()
+helpers.reference.load_units = lambda *a, **k: units
+helpers.reference.load_entity = lambda *a, **k: entity
+cells = []
+started = time.perf_counter()
+nb = nbformat.read("notebooks/01_clean.ipynb", as_version=4)
+namespace = {}
+for cell in nb.cells:
+    if cell.cell_type != "code":
+        continue
+    cell_started = time.perf_counter()
+    exec(cell.source, namespace)
+    cells.append((time.perf_counter() - cell_started, cell.source.splitlines()[0][:50]))
+    if "parameters" in cell.metadata.get("tags", []):
+        namespace.update({"year": year, "raw_dir": raw, "processed_dir": processed})
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "slowest": [f"{s:.1f} s `{line}`" for s, line in sorted(cells, reverse=True)[:2]]}))
+"""
+
+INDICATORS_CODE = r"""
+import json, resource, sys, time
+import pandas as pd
+from helpers.indicators import compute_history, compute_indicators
+from helpers.projection import project_indicators
+from helpers.reference import load_indicators, load_standards, load_targets
+from helpers.synthetic import YEARS, commune_values, synthetic_entity, synthetic_units
+from helpers.validation import communes_of
+
+communes = int(sys.argv[1])
+catalogue, targets = load_indicators(), load_targets()
+standards, criteria = load_standards()
+units, entity = synthetic_units(communes), synthetic_entity()
+frames = []
+for year in YEARS:
+    counts = commune_values(units, year, 1373 + year)
+    rows = [(year, c, f, n) for c, by_field in counts.items() for f, n in by_field.items()]
+    frames.append(pd.DataFrame(rows, columns=["year", "unit_code", "field", "value"]))
+values = pd.concat(frames).astype({"year": "Int64", "value": "Int64", "unit_code": "string"})
+year = YEARS[-1]
+started = time.perf_counter()
+common = dict(district_code=entity.code, target_level="province", target_year=entity.target_year)
+indicators = compute_indicators(values, communes_of(entity, units, year), catalogue, standards, criteria, targets,
+                                year=year, **common)
+history = compute_history(values, {y: communes_of(entity, units, y) for y in YEARS}, catalogue, standards,
+                          criteria, targets, **common)
+projection = project_indicators(history, entity.target_year)
+print(json.dumps({"seconds": time.perf_counter() - started,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(indicators)}))
+"""
+
+
+def _measure(code: str, args: list[str], env: dict, timeout: float) -> dict | str:
+    try:
+        done = _run([PYTHON, "-c", code, *args], env=env, cwd=PROJECT, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return f"not finished after {timeout:.0f} s"
+    if done.returncode:
+        return "failed: " + done.stderr.strip()[-600:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
+    from helpers.synthetic import YEARS, write_country
+
+    print(f"3. Synthetic country, {len(YEARS)} years ({YEARS[0]}-{YEARS[-1]}), one process each")
+    figures: dict[str, dict[int, float]] = {"clean": {}, "indicators": {}}
+    for size in sizes:
+        folder = CACHE / f"country-{size}"
+        if not (folder / ".complete").exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            started = time.perf_counter()
+            write_country(folder, size)
+            (folder / ".complete").write_text("", encoding="utf-8")
+            print(f"   generated {size} communes × {len(YEARS)} years in {time.perf_counter() - started:.0f} s "
+                  f"(cached in {folder.relative_to(PROJECT)})")
+        with tempfile.TemporaryDirectory(prefix="xhht-scale-") as processed:
+            clean = _measure(CLEAN_CODE, [str(folder), processed, str(size), str(YEARS[-1])], env, timeout)
+        if isinstance(clean, dict):
+            figures["clean"][size] = clean["seconds"]
+            print(f"   {size:>6} communes, cleaning {YEARS[-1]} (01_clean's code): {clean['seconds']:7.1f} s, "
+                  f"peak {clean['peak_mb']:5.0f} MB; slowest: {'; '.join(clean['slowest'])}")
+        else:
+            print(f"   {size:>6} communes, cleaning {YEARS[-1]} (01_clean's code): {clean}")
+        indicators = _measure(INDICATORS_CODE, [str(size)], env, timeout)
+        if isinstance(indicators, dict):
+            figures["indicators"][size] = indicators["seconds"]
+            print(f"   {size:>6} communes, indicators {YEARS[-1]} + {len(YEARS)}-year history + projection: "
+                  f"{indicators['seconds']:7.1f} s, peak {indicators['peak_mb']:5.0f} MB")
+        else:
+            print(f"   {size:>6} communes, indicators: {indicators}")
+    for what, by_size in figures.items():
+        if len(by_size) >= 2:
+            small, large = min(by_size), max(by_size)
+            print(f"   {what}: ratio {large}/{small} communes = {by_size[large] / by_size[small]:.1f} "
+                  f"(linear: {large / small:.0f})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--skip-naive", action="store_true", help="skip the (slow) naive loop")
+    parser.add_argument("--skip-sample", action="store_true", help="skip parts 1-2")
+    parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000])
+    parser.add_argument("--scale-timeout", type=float, default=600, help="seconds allowed per measurement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="xhht-bench-home-") as home:
+        env = _hermetic_env(Path(home))
+        print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+              f"load average {os.getloadavg()[0]:.1f}")
+        if not args.skip_sample:
+            part_sample(env, args.skip_naive)
+        if args.sizes:
+            part_scale(args.sizes, env, args.scale_timeout)
+    print(f"Peak memory of this script's children: "
+          f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
