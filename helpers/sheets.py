@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,14 +76,15 @@ def read_excel_sheets(path: Path) -> list[Sheet]:
     name = Path(path).name
     try:
         values_book = load_workbook(path, data_only=True)
-        formula_book = load_workbook(path, data_only=False)
+        # the formulas are needed only to tell a formula without a cached value from a blank cell
+        formula_book = load_workbook(path, data_only=False) if _has_formulas(path) else None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
         raise UnreadableFile(f"Không đọc được tệp Excel ({type(exc).__name__}).") from exc
     sheets = []
     for ws in values_book.worksheets:
         if ws.sheet_state != "visible":
             continue
-        formulas = formula_book[ws.title]
+        formulas = formula_book[ws.title] if formula_book is not None else None
         fixes: Counter = Counter()
         rows: list[list[object]] = []
         uncached: set[tuple[int, int]] = set()
@@ -89,7 +92,7 @@ def read_excel_sheets(path: Path) -> list[Sheet]:
             out = []
             for c, cell in enumerate(row):
                 value = cell.value
-                typed = formulas.cell(row=cell.row, column=cell.column).value
+                typed = formulas.cell(row=cell.row, column=cell.column).value if formulas is not None else None
                 if isinstance(typed, str) and typed.startswith("="):
                     if value is None:
                         uncached.add((r, c))
@@ -107,8 +110,21 @@ def read_excel_sheets(path: Path) -> list[Sheet]:
         merged = [(m.min_row - 1, m.min_col - 1, m.max_row - 1, m.max_col - 1) for m in ws.merged_cells.ranges]
         sheets.append(Sheet(name, ws.title, _rectangular(rows), merged, uncached, fixes))
     values_book.close()
-    formula_book.close()
+    if formula_book is not None:
+        formula_book.close()
     return sheets
+
+
+def _has_formulas(path: Path) -> bool:
+    """Whether any worksheet of an .xlsx file holds a formula (an ``<f>`` element)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(
+                re.search(rb"<(?:\w+:)?f[ >/]", archive.read(name))
+                for name in archive.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml")
+            )
+    except (zipfile.BadZipFile, OSError, KeyError):
+        return True  # let openpyxl report the problem
 
 
 def read_xls_sheets(path: Path) -> list[Sheet]:
