@@ -11,6 +11,7 @@ import pandas as pd
 from helpers.paths import REFERENCE_DIR
 from helpers.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.reference import Entity, read_reference_csv, units_valid_on
+from helpers.storage import read_processed_csv
 from helpers.submissions import (
     ACCEPTED,
     DATA,
@@ -21,7 +22,9 @@ from helpers.submissions import (
     TOTAL,
     VALUE_COLUMNS,
     Submissions,
+    list_submission_files,
     load_submissions,
+    sha256_of,
 )
 from helpers.text import fold
 
@@ -220,17 +223,25 @@ def check_totals(values: pd.DataFrame, totals: pd.DataFrame, records: pd.DataFra
 
 
 def previous_year_values(raw_dir: Path, year: int, fields: pd.DataFrame, entity: Entity,
-                         units: pd.DataFrame) -> pd.DataFrame | None:
-    """Last year's accepted values, read again from its raw folder (None when there is none).
+                         units: pd.DataFrame, processed_dir: Path | None = None) -> pd.DataFrame | None:
+    """Last year's accepted values (None when there is no folder for last year).
 
-    Not taken from ``data/processed``: the batch cleans every year at the same time, so last
-    year's processed values may or may not exist yet; the raw files give the same answer every run.
-    Last year's own problems are not reported here (its own run reports them).
+    The batch cleans every year at the same time, so last year's processed values may or may not
+    exist yet: they are used only when ``files.csv`` proves they were made from exactly the raw
+    files now in last year's folder; otherwise the raw files are read again. Either way the
+    answer is the same. Last year's own problems are not reported here (its own run reports them).
     """
     folder = Path(raw_dir) / str(int(year) - 1)
     if not folder.is_dir():
         return None
     last = int(year) - 1
+    if processed_dir is not None:
+        done = Path(processed_dir) / str(last)
+        if (done / "files.csv").is_file() and (done / "values.csv").is_file():
+            made_from = set(read_processed_csv(done / "files.csv")["sha256"])
+            if made_from == {sha256_of(p) for p in list_submission_files(folder)}:
+                values = read_processed_csv(done / "values.csv").astype({"value": "Int64", "year": "Int64"})
+                return values[VALUE_COLUMNS].reset_index(drop=True)
     subs = load_submissions(folder, last, fields, communes_of(entity, units, last))
     records = resolve_unit_codes(subs.records, entity, units, last, ProblemLog(), subs.values)
     ok = records[records["unit_status"] == OK]
@@ -277,15 +288,19 @@ def summarise_files(submissions: Submissions, records: pd.DataFrame, problems: P
     demoted = rows["record"].map(lambda r: unit_status.get(r, OK) if pd.notna(r) else OK)
     rows.loc[(rows["kind"] == DATA) & (demoted != OK), "status"] = ROW_REJECTED
     cells = submissions.rejects.groupby("file").size()
+    # one pass over all rows (a filter per file would grow with the square of the file count)
+    by_file = rows.groupby(["file", "status"]).size()
+    read = rows.groupby("file").size()
     lines = []
     for manifest in submissions.files.itertuples(index=False):
-        mine = rows[rows["file"] == manifest.file]
-        counts = mine["status"].value_counts()
+        def count(status: str, file: str = manifest.file) -> int:
+            return int(by_file.get((file, status), 0))
+
         line = {
             "file": manifest.file, "sha256": manifest.sha256, "layout": manifest.layout, "sheets": manifest.sheets,
-            "rows_read": len(mine), "rows_accepted": int(counts.get(ACCEPTED, 0)),
-            "rows_rejected": int(counts.get(ROW_REJECTED, 0)), "rows_total": int(counts.get(TOTAL, 0)),
-            "rows_heading": int(counts.get(HEADING, 0)), "cells_rejected": int(cells.get(manifest.file, 0)),
+            "rows_read": int(read.get(manifest.file, 0)), "rows_accepted": count(ACCEPTED),
+            "rows_rejected": count(ROW_REJECTED), "rows_total": count(TOTAL),
+            "rows_heading": count(HEADING), "cells_rejected": int(cells.get(manifest.file, 0)),
         }
         lines.append(line)
         layout = ", ".join(LAYOUT_LABELS.get(x, x) for x in str(manifest.layout).split(", ") if x) or "không rõ"
