@@ -177,20 +177,14 @@ def _has_formulas(path: Path) -> bool:
 
 
 def read_xls_sheets(path: Path) -> list[Sheet]:
-    """Every sheet of a legacy .xls workbook (through python-calamine; no fonts or merges)."""
-    import pandas as pd
+    """Every visible sheet of a legacy .xls workbook, with its merged ranges (python-calamine).
 
+    Cell fonts are not available for .xls, so TCVN3/VNI text in an .xls file is not converted.
+    """
     try:
-        frames = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine")
-    except Exception as exc:  # noqa: BLE001
+        return _read_values_only(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
         raise UnreadableFile(f"Không đọc được tệp Excel .xls ({type(exc).__name__}).") from exc
-    sheets = []
-    for title, frame in frames.items():
-        fixes: Counter = Counter()
-        rows = [[None if (not isinstance(v, str) and pd.isna(v)) else _clean_text(v, fixes) for v in row]
-                for row in frame.itertuples(index=False)]
-        sheets.append(Sheet(Path(path).name, str(title), _rectangular(rows), fixes=fixes))
-    return sheets
 
 
 def decode_csv_bytes(data: bytes) -> tuple[str, str]:

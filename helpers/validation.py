@@ -298,15 +298,17 @@ def summarise_files(submissions: Submissions, records: pd.DataFrame, problems: P
 
         line = {
             "file": manifest.file, "sha256": manifest.sha256, "layout": manifest.layout, "sheets": manifest.sheets,
-            "rows_read": int(read.get(manifest.file, 0)), "rows_accepted": count(ACCEPTED),
+            # rows read = data rows (communes and totals); titles, column numbers and signatures
+            # are counted apart as heading rows, so rows read = accepted + rejected + total rows
+            "rows_read": int(read.get(manifest.file, 0)) - count(HEADING), "rows_accepted": count(ACCEPTED),
             "rows_rejected": count(ROW_REJECTED), "rows_total": count(TOTAL),
             "rows_heading": count(HEADING), "cells_rejected": int(cells.get(manifest.file, 0)),
         }
         lines.append(line)
         layout = ", ".join(LAYOUT_LABELS.get(x, x) for x in str(manifest.layout).split(", ") if x) or "không rõ"
-        problems.add(INFO, f"Đã đọc {line['rows_read']} dòng ({layout}): nhận {line['rows_accepted']}, "
-                           f"loại {line['rows_rejected']}, dòng tổng {line['rows_total']}, "
-                           f"dòng tiêu đề/ghi chú {line['rows_heading']}; {line['cells_rejected']} ô bị loại.",
+        problems.add(INFO, f"Đã đọc {line['rows_read']} dòng số liệu ({layout}): nhận {line['rows_accepted']}, "
+                           f"loại {line['rows_rejected']}, dòng tổng {line['rows_total']}; "
+                           f"bỏ qua {line['rows_heading']} dòng tiêu đề/ghi chú; {line['cells_rejected']} ô bị loại.",
                      file=manifest.file)
     return pd.DataFrame(lines, columns=SUMMARY_COLUMNS)
 
