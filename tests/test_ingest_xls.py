@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import fixtures_builder as fb
 import pandas as pd
 import xlwt
-
-import fixtures_builder as fb
 from test_ingest import clean_folder
 
 
