@@ -361,15 +361,25 @@ def render_narrative_section(title: str, intro: str, paragraphs: list[str], note
     return render_section(title, body)
 
 
+def ranked_commune_rates(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
+                         *, year: int) -> pd.DataFrame:
+    """The commune rows of every rate indicator of ``year``: indicators in catalogue order, communes
+    best first (missing values last)."""
+    codes = set(communes["code"])
+    rates = catalogue.loc[catalogue["kind"] == "rate", "id"].tolist()
+    rows = indicators[(indicators["year"] == year) & indicators["indicator_id"].isin(rates)
+                      & indicators["unit_code"].isin(codes)].copy()
+    rows["order"] = rows["indicator_id"].map({k: i for i, k in enumerate(rates)})
+    rows = rows.sort_values(["order", "value"], ascending=[True, False], na_position="last")
+    return rows.drop(columns="order")
+
+
 def commune_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
                   *, year: int) -> pd.DataFrame:
     """Per-commune counts behind each rate indicator, communes ranked by value, formatted."""
     names = communes.set_index("code")["full_name"]
     rates = catalogue[catalogue["kind"] == "rate"].set_index("id")
-    rows = indicators[(indicators["year"] == year) & indicators["indicator_id"].isin(rates.index)
-                      & indicators["unit_code"].isin(names.index)].copy()
-    rows["order"] = rows["indicator_id"].map({k: i for i, k in enumerate(rates.index)})
-    rows = rows.sort_values(["order", "value"], ascending=[True, False], na_position="last")
+    rows = ranked_commune_rates(indicators, catalogue, communes, year=year)
     out = pd.DataFrame({
         "indicator": rows["indicator_id"] + " " + rows["indicator_id"].map(rates["label"]),
         "unit": rows["unit_code"].map(names) + " (" + rows["unit_code"] + ")",

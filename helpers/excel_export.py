@@ -20,7 +20,14 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from helpers.annex import MAIN_GROUPS, build_annex_table, load_annex_wording, number_footnotes, parse_declared_number
+from helpers.annex import (
+    MAIN_GROUPS,
+    build_annex_table,
+    load_annex_wording,
+    number_footnotes,
+    parse_declared_number,
+    ranked_commune_rates,
+)
 from helpers.indicators import target_level_of
 from helpers.numbers import round_half_up
 from helpers.paths import REFERENCE_DIR
@@ -168,10 +175,7 @@ def commune_rows(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd
     """Per-commune counts and rate of every rate indicator, numbers kept as numbers (rounded)."""
     names = communes.set_index("code")["full_name"]
     rates = catalogue[catalogue["kind"] == "rate"].set_index("id")
-    rows = indicators[(indicators["year"] == year) & indicators["indicator_id"].isin(rates.index)
-                      & indicators["unit_code"].isin(names.index)].copy()
-    rows["order"] = rows["indicator_id"].map({k: i for i, k in enumerate(rates.index)})
-    rows = rows.sort_values(["order", "value"], ascending=[True, False], na_position="last")
+    rows = ranked_commune_rates(indicators, catalogue, communes, year=year)
     decimals = rows["indicator_id"].map(rates["decimals"]).astype(int)
     return pd.DataFrame({
         "indicator_id": rows["indicator_id"],

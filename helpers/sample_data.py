@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.paths import DECLARED_SUBDIR, RAW_DIR
+from helpers.paths import RAW_DIR
 from helpers.reference import load_fields, load_units
 from helpers.template import write_template
 from helpers.text import fold
@@ -144,25 +144,6 @@ def sample_values(year: int) -> dict[str, dict[str, int]]:
     return v
 
 
-DECLARED_2023 = """\
-# The annex table as declared by hand in Báo cáo 3014/UBND-VX (06/11/2023) of UBND thị xã
-# Hương Trà, copied as printed. The workbook recomputes every row and shows where it differs.
-indicator_id,target,result,note
-I.1,100,Đạt,
-I.2,100,Đạt,
-I.3,100,Đạt,
-I.4,100,Đạt,
-I.5,100,Đạt,
-I.6,80,Đạt,
-II.1,50,42,Đạt
-II.2,60,51,Đạt
-II.3,23,71,
-II.3a,12,"10,3",Đạt
-III.1,,,
-III.2,60,100,
-III.3,80,70,Đạt
-IV.1,40,0,Đạt
-"""
 
 NOTES = {
     (2023, "20035"): {"literacy_classes": "Mở 01 lớp tại thôn Tam Hiệp"},
@@ -171,7 +152,7 @@ NOTES = {
 
 
 def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = YEARS) -> list[Path]:
-    """Write one data-entry workbook per commune and year (and the declared 2023 table)."""
+    """Write one data-entry workbook per commune and year."""
     fields = load_fields()
     units = load_units().drop_duplicates("code", keep="first").set_index("code")
     written = []
@@ -184,11 +165,8 @@ def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = YEARS) -
             write_template(path, fields, unit_code=code, unit_name=name, year=year, values=counts,
                            notes=NOTES.get((year, code)))
             written.append(path)
-    if 2023 in years:
-        declared = Path(raw_dir) / "2023" / DECLARED_SUBDIR / "declared_annex_2023.csv"
-        declared.parent.mkdir(parents=True, exist_ok=True)
-        declared.write_text(DECLARED_2023, encoding="utf-8")
-        written.append(declared)
+    # data/raw/2023/declared/ holds the seed's annex as printed: a raw input copied by hand,
+    # not generated, so it is left as it is.
     return written
 
 

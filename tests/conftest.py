@@ -35,3 +35,35 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory):
 
 def output_file(build: dict, year: int, name: str) -> Path:
     return build["output"] / str(year) / name
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    """The indicator catalogue (reference/indicators.csv)."""
+    from helpers.reference import load_indicators
+
+    return load_indicators()
+
+
+@pytest.fixture(scope="session")
+def rules():
+    """Nghị định 20/2014 standards and their criteria."""
+    from helpers.reference import load_standards
+
+    return load_standards()
+
+
+@pytest.fixture(scope="session")
+def targets():
+    """The targets table (reference/targets.csv)."""
+    from helpers.reference import load_targets
+
+    return load_targets()
+
+
+@pytest.fixture(scope="session")
+def fields():
+    """The data-entry fields (reference/fields.csv)."""
+    from helpers.reference import load_fields
+
+    return load_fields()

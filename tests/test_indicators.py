@@ -19,25 +19,10 @@ from helpers.indicators import (
     wide_values,
 )
 from helpers.numbers import format_number
-from helpers.reference import load_fields, load_indicators, load_standards, load_targets
+from helpers.reference import load_fields
 
 YEAR = 2023
 DISTRICT = "480"
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_indicators()
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_standards()
-
-
-@pytest.fixture(scope="module")
-def targets():
-    return load_targets()
 
 
 FIELDS = list(load_fields()["field"])

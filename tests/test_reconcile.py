@@ -13,18 +13,11 @@ from helpers.reference import (
     load_entity,
     load_fields,
     load_groups,
-    load_indicators,
-    load_standards,
     load_targets,
 )
 
 YEAR = 2023
 DISTRICT = "480"
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_indicators()
 
 
 def district_rows(*rows: dict) -> pd.DataFrame:
@@ -204,11 +197,6 @@ def test_unknown_or_uncomputed_rows_are_skipped(catalogue):
 
 
 # --------------------------------------------------------------------------- unverified figures
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_standards()
 
 
 def test_unverified_standards_chain(rules):

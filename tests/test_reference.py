@@ -31,26 +31,6 @@ YEAR = 2023
 
 
 @pytest.fixture(scope="module")
-def fields():
-    return load_fields()
-
-
-@pytest.fixture(scope="module")
-def catalogue():
-    return load_indicators()
-
-
-@pytest.fixture(scope="module")
-def rules():
-    return load_standards()
-
-
-@pytest.fixture(scope="module")
-def targets():
-    return load_targets()
-
-
-@pytest.fixture(scope="module")
 def units():
     return load_units()
 
