@@ -135,16 +135,17 @@ def print_annex_pdf(html_path: Path, pdf_path: Path, *, screenshot_path: Path | 
     url = Path(html_path).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="xhht-browser-") as work:
         work_dir = Path(work)
-        printed = work_dir / "annex.pdf"
-        error = _run(browser_command(browser, work_dir / "profile", [f"--print-to-pdf={printed}"], url), printed)
+        printed, captured = work_dir / "annex.pdf", work_dir / "page1.png"
+        # one browser start does both: the PDF, and the screenshot of the page's first screen
+        action = [f"--print-to-pdf={printed}"]
+        if screenshot_path is not None:
+            action += [f"--screenshot={captured}", f"--window-size={SCREENSHOT_WINDOW}"]
+        error = _run(browser_command(browser, work_dir / "profile", action, url), printed)
         if error:
             log.warning("PDF: %s", error)
             return PdfResult("failed", error, browser=str(browser))
         write_bytes_atomically(pdf_path, printed.read_bytes())
         shot = None
-        if screenshot_path is not None:
-            captured = work_dir / "page1.png"
-            action = [f"--screenshot={captured}", f"--window-size={SCREENSHOT_WINDOW}"]
-            if not _run(browser_command(browser, work_dir / "profile", action, url), captured):
-                shot = write_bytes_atomically(screenshot_path, captured.read_bytes())
+        if screenshot_path is not None and captured.is_file():
+            shot = write_bytes_atomically(screenshot_path, captured.read_bytes())
     return PdfResult("built", pdf=Path(pdf_path), screenshot=shot, browser=str(browser))
