@@ -43,11 +43,6 @@ class ProblemLog:
         return frame.astype({"row": "Int64"})
 
 
-def errors_of(problems: pd.DataFrame) -> pd.DataFrame:
-    """The problems that stop a year's annex."""
-    return problems[problems["severity"] == ERROR]
-
-
 def describe_problem(problem: pd.Series) -> str:
     """One line naming where the problem is and what it is, in Vietnamese."""
     parts = []

@@ -15,8 +15,6 @@ import argparse
 import logging
 from pathlib import Path
 
-import pandas as pd
-
 from helpers.paths import RAW_DIR
 from helpers.reference import load_fields, load_units
 from helpers.template import write_template
@@ -168,12 +166,6 @@ def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = YEARS) -
     # data/raw/2023/declared/ holds the seed's annex as printed: a raw input copied by hand,
     # not generated, so it is left as it is.
     return written
-
-
-def sample_frame(year: int) -> pd.DataFrame:
-    """The sample values of a year as a tidy table (unit_code, field, value)."""
-    rows = [(c, f, n) for c, counts in sample_values(year).items() for f, n in counts.items()]
-    return pd.DataFrame(rows, columns=["unit_code", "field", "value"])
 
 
 def main(argv: list[str] | None = None) -> None:
