@@ -93,6 +93,7 @@ def discover_years(raw_dir: Path = RAW_DIR) -> list[int]:
 # the kernel's namespace and execution counter are reset, so a notebook never sees another's
 # variables and a failing cell keeps its own number.
 _KERNELS: dict[str, object] = {}
+KERNEL_START_ATTEMPTS = 2
 RESET_CODE = """get_ipython().reset(new_session=True)
 import sys as _sys
 if "matplotlib.pyplot" in _sys.modules:
@@ -125,24 +126,32 @@ def _warm_kernel(kernel_name: str):
     from jupyter_client import BlockingKernelClient
     from jupyter_core.utils import run_sync
 
-    km = _KERNELS.get(kernel_name)
-    if km is None or not run_sync(km.is_alive)():
-        if km is not None:
-            run_sync(km.cleanup_resources)()
-        if not _KERNELS:
-            multiprocessing.util.Finalize(None, _stop_kernels, exitpriority=10)
-        km = _reused_kernel_manager_class()(kernel_name=kernel_name)
-        run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
-        _KERNELS[kernel_name] = km
-    kc = BlockingKernelClient()
-    kc.load_connection_info(km.get_connection_info())
-    kc.start_channels()
-    try:
-        kc.wait_for_ready(timeout=120)
-        kc.execute_interactive(RESET_CODE, store_history=False, timeout=120, output_hook=lambda msg: None)
-    finally:
-        kc.stop_channels()
-    return km
+    for attempt in range(KERNEL_START_ATTEMPTS):
+        km = _KERNELS.get(kernel_name)
+        if km is None or not run_sync(km.is_alive)():
+            if km is not None:
+                run_sync(km.cleanup_resources)()
+            if not _KERNELS:
+                multiprocessing.util.Finalize(None, _stop_kernels, exitpriority=10)
+            km = _reused_kernel_manager_class()(kernel_name=kernel_name)
+            run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+            _KERNELS[kernel_name] = km
+        kc = BlockingKernelClient()
+        kc.load_connection_info(km.get_connection_info())
+        kc.start_channels()
+        try:
+            kc.wait_for_ready(timeout=120)
+            kc.execute_interactive(RESET_CODE, store_history=False, timeout=120, output_hook=lambda msg: None)
+            return km
+        except RuntimeError:  # "Kernel died before replying to kernel_info": seen under heavy load
+            if attempt + 1 == KERNEL_START_ATTEMPTS:
+                raise
+            log.warning("Kernel %s stopped while starting; starting it again", kernel_name)
+            run_sync(km.shutdown_kernel)(now=True)
+            _KERNELS.pop(kernel_name, None)
+        finally:
+            kc.stop_channels()
+    raise AssertionError("unreachable")
 
 
 def _leave_interrupts_to_the_parent() -> None:
