@@ -200,6 +200,16 @@ def _measure(code: str, args: list[str], env: dict, timeout: float) -> dict | st
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _report(figures: dict, size: int, what: str, measured: dict | str) -> None:
+    """Print one scale measurement (or why it has none) and keep its time for the ratio."""
+    if isinstance(measured, str):
+        print(f"   {size:>6} communes, {what}: {measured}")
+        return
+    figures[size] = measured["seconds"]
+    slowest = f"; slowest: {'; '.join(measured['slowest'])}" if "slowest" in measured else ""
+    print(f"   {size:>6} communes, {what}: {measured['seconds']:7.1f} s, peak {measured['peak_mb']:5.0f} MB{slowest}")
+
+
 def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
     from helpers.synthetic import YEARS, write_country
 
@@ -216,19 +226,10 @@ def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
                   f"(cached in {folder.relative_to(PROJECT)})")
         with tempfile.TemporaryDirectory(prefix="xhht-scale-") as processed:
             clean = _measure(CLEAN_CODE, [str(folder), processed, str(size), str(YEARS[-1])], env, timeout)
-        if isinstance(clean, dict):
-            figures["clean"][size] = clean["seconds"]
-            print(f"   {size:>6} communes, cleaning {YEARS[-1]} (01_clean's code): {clean['seconds']:7.1f} s, "
-                  f"peak {clean['peak_mb']:5.0f} MB; slowest: {'; '.join(clean['slowest'])}")
-        else:
-            print(f"   {size:>6} communes, cleaning {YEARS[-1]} (01_clean's code): {clean}")
+        _report(figures["clean"], size, f"cleaning {YEARS[-1]} (01_clean's code)", clean)
         indicators = _measure(INDICATORS_CODE, [str(size)], env, timeout)
-        if isinstance(indicators, dict):
-            figures["indicators"][size] = indicators["seconds"]
-            print(f"   {size:>6} communes, indicators {YEARS[-1]} + {len(YEARS)}-year history + projection: "
-                  f"{indicators['seconds']:7.1f} s, peak {indicators['peak_mb']:5.0f} MB")
-        else:
-            print(f"   {size:>6} communes, indicators: {indicators}")
+        _report(figures["indicators"], size,
+                f"indicators {YEARS[-1]} + {len(YEARS)}-year history + projection", indicators)
     for what, by_size in figures.items():
         if len(by_size) >= 2:
             small, large = min(by_size), max(by_size)
