@@ -86,3 +86,20 @@ def test_ci_runs_the_readme_test_command():
     readme = (PROJECT_ROOT / "README.md").read_text()
     assert "make test" in ci
     assert "make test" in readme and "make annex" in readme
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS_DIR.glob("*.ipynb")), ids=lambda p: p.name)
+def test_notebook_code_has_no_vietnamese_literals(path):
+    """Labels an official reads come from reference/, not from strings typed in a notebook."""
+    import ast
+    import io
+    import tokenize
+
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+            continue
+        ast.parse(cell.source)
+        for token in tokenize.generate_tokens(io.StringIO(cell.source).readline):
+            if token.type == tokenize.STRING:
+                assert token.string.isascii(), f"{path.name}: {token.string}"
