@@ -102,7 +102,7 @@ def unverified_standards(standard: str, standards: pd.DataFrame, criteria: pd.Da
 def build_annex_table(indicators: pd.DataFrame, catalogue: pd.DataFrame, groups: pd.DataFrame,
                       projection: pd.DataFrame, standards: pd.DataFrame, criteria: pd.DataFrame,
                       targets: pd.DataFrame, entity: Entity, wording: dict, *, year: int,
-                      target_level: str, history_years: list[int], communes: pd.DataFrame) -> pd.DataFrame:
+                      target_level: str, communes: pd.DataFrame) -> pd.DataFrame:
     """The annex rows (group headings and indicators) with formatted texts and footnote keys."""
     notes = wording["notes"]
     district = indicators[(indicators["unit_code"] == entity.code) & (indicators["year"] == year)]

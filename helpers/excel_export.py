@@ -8,7 +8,6 @@ beginning with ``=``, ``+``, ``-`` or ``@`` never becomes a formula (formula inj
 
 from __future__ import annotations
 
-import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from helpers.indicators import target_level_of
 from helpers.numbers import round_half_up
 from helpers.paths import REFERENCE_DIR
 from helpers.processed import read_year_table
+from helpers.projection import projection_years
 from helpers.reference import (
     Entity,
     load_entity,
@@ -42,7 +42,7 @@ from helpers.reference import (
     load_units,
     nfc,
 )
-from helpers.storage import write_bytes_atomically
+from helpers.storage import write_workbook_atomically
 from helpers.validation import communes_of
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -241,9 +241,7 @@ def annex_workbook(table: pd.DataFrame, communes_frame: pd.DataFrame, entity: En
 
 def save_workbook(workbook: Workbook, path: Path) -> Path:
     """Write the workbook atomically."""
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return write_bytes_atomically(path, buffer.getvalue())
+    return write_workbook_atomically(workbook, path)
 
 
 def export_year_workbook(processed_dir: Path, year: int, path: Path, *,
@@ -257,10 +255,10 @@ def export_year_workbook(processed_dir: Path, year: int, path: Path, *,
     indicators = read_year_table(processed_dir, year, "indicators")
     projection = read_year_table(processed_dir, year, "projection")
     target_level = target_level_of(indicators)
-    projection_years = sorted({int(y) for ys in projection["years_used"] for y in str(ys).split(",") if y})
+    years = projection_years(projection)
     table = build_annex_table(indicators, catalogue, groups, projection, standards, criteria, targets, entity,
-                              wording, year=year, target_level=target_level, history_years=projection_years,
+                              wording, year=year, target_level=target_level,
                               communes=communes)
     workbook = annex_workbook(table, commune_rows(indicators, catalogue, communes, year=year), entity, wording,
-                              year=year, target_level=target_level, projection_years=projection_years)
+                              year=year, target_level=target_level, projection_years=years)
     return save_workbook(workbook, path)

@@ -24,6 +24,11 @@ def project_to_target_year(series: pd.Series, target_year: int) -> float | None:
     return min(100.0, max(0.0, projected))
 
 
+def projection_years(projection: pd.DataFrame) -> list[int]:
+    """The years the projections were fitted on (the ``years_used`` column, "2021,2022,…")."""
+    return sorted({int(y) for used in projection["years_used"] for y in str(used).split(",") if y})
+
+
 def project_indicators(history: pd.DataFrame, target_year: int,
                        directions: pd.Series | None = None) -> pd.DataFrame:
     """Projection for every rate indicator of ``history`` (district rows of several years).

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -34,6 +35,13 @@ def write_bytes_atomically(path: Path, data: bytes) -> Path:
 def write_text_atomically(path: Path, text: str) -> Path:
     """Write UTF-8 ``text`` to ``path`` atomically."""
     return write_bytes_atomically(path, text.encode("utf-8"))
+
+
+def write_workbook_atomically(workbook, path: Path) -> Path:
+    """Save an openpyxl workbook to ``path`` atomically."""
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return write_bytes_atomically(path, buffer.getvalue())
 
 
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:

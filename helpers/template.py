@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import tomllib
 from pathlib import Path
 
@@ -13,7 +12,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from helpers.paths import REFERENCE_DIR
 from helpers.reference import nfc
-from helpers.storage import write_bytes_atomically
+from helpers.storage import write_workbook_atomically
 
 FIRST_FIELD_ROW = 8
 HEADER_ROW = 7
@@ -100,6 +99,4 @@ def write_template(
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = sheet.cell(row=FIRST_FIELD_ROW, column=1)
 
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return write_bytes_atomically(Path(path), buffer.getvalue())
+    return write_workbook_atomically(book, Path(path))

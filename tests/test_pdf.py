@@ -51,7 +51,6 @@ def table_2023(sample_build):
     projection = read_year_table(sample_build["processed"], 2023, "projection")
     return build_annex_table(indicators, load_indicators(), load_groups(), projection, standards, criteria,
                              load_targets(), entity, wording, year=2023, target_level=target_level_of(indicators),
-                             history_years=[2021, 2022, 2023],
                              communes=communes_of(entity, load_units(), 2023))
 
 

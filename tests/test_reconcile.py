@@ -240,7 +240,7 @@ def build(computed_2023, catalogue, rules, level: str) -> pd.DataFrame:
     assert entity.code == DISTRICT
     return annex.build_annex_table(indicators, catalogue, load_groups(), project_indicators(history, 2025),
                                    standards, criteria, load_targets(), entity, annex.load_annex_wording(),
-                                   year=YEAR, target_level=level, history_years=[YEAR], communes=communes)
+                                   year=YEAR, target_level=level, communes=communes)
 
 
 def footnote_kinds(table: pd.DataFrame, row_id: str) -> dict[str, str]:
