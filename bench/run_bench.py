@@ -173,7 +173,7 @@ standards, criteria = load_standards()
 units, entity = synthetic_units(communes), synthetic_entity()
 frames = []
 for year in YEARS:
-    counts = commune_values(units, year, 1373 + year)
+    counts = commune_values(units, year)
     rows = [(year, c, f, n) for c, by_field in counts.items() for f, n in by_field.items()]
     frames.append(pd.DataFrame(rows, columns=["year", "unit_code", "field", "value"]))
 values = pd.concat(frames).astype({"year": "Int64", "value": "Int64", "unit_code": "string"})

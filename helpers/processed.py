@@ -9,7 +9,9 @@
 - ``quality.csv``: the data-quality list of the annex (what was read, fixed, rejected, missing);
 - ``indicators.csv``: commune and district indicators of the year;
 - ``history.csv``: district indicators of this and earlier years (for trends);
-- ``projection.csv``: the projection to the target year.
+- ``projection.csv``: the projection to the target year;
+- ``jumps.csv``: warnings for counts that moved implausibly from last year's clean values (problems
+  table, written by the indicator step, which reads both years).
 """
 
 from __future__ import annotations
@@ -81,10 +83,10 @@ def read_year_table(processed_dir: Path, year: int, name: str) -> pd.DataFrame:
         if column in table.columns:
             table[column] = table[column].astype("Int64")
     for column in ("value", "numerator", "denominator", "target", "projected"):
-        if column in table.columns and name != "problems":
+        if column in table.columns and name not in ("problems", "jumps"):
             table[column] = table[column].astype("Float64")
     text_columns = ["status", "missing_units", "target_level", "target_plan", "years_used"]
-    if name == "problems":
+    if name in ("problems", "jumps"):
         text_columns += ["file", "sheet", "column", "value", "message"]
     for column in text_columns:
         if column in table.columns:
@@ -92,8 +94,18 @@ def read_year_table(processed_dir: Path, year: int, name: str) -> pd.DataFrame:
     return table
 
 
+def read_year_problems(processed_dir: Path, year: int) -> pd.DataFrame:
+    """Every problem of a year for the annex: the clean step's, then the indicator step's
+    year-on-year warnings (``jumps.csv``, absent before that step has run)."""
+    problems = read_year_table(processed_dir, year, "problems")
+    if not (year_dir(processed_dir, year) / "jumps.csv").exists():
+        return problems
+    jumps = read_year_table(processed_dir, year, "jumps")
+    return pd.concat([problems, jumps], ignore_index=True) if len(jumps) else problems
+
+
 def save_indicator_tables(processed_dir: Path, year: int, **tables: pd.DataFrame) -> Path:
-    """Write the indicator step's tables (``indicators``, ``history``, ``projection``) atomically."""
+    """Write the indicator step's tables (``indicators``, ``history``, ``projection``, ``jumps``) atomically."""
     out = year_dir(processed_dir, year)
     for name, table in tables.items():
         write_csv_atomically(table, out / f"{name}.csv")

@@ -33,7 +33,7 @@ HELPERS_DIR = PROJECT_ROOT / "helpers"
 # Besides helpers/, the pinned package versions decide what the notebooks compute.
 CODE_FILES = (PROJECT_ROOT / "requirements.txt",)
 CLEAN_OUTPUTS = ("values.csv", "files.csv", "problems.csv", "rejects.csv", "quality.csv")
-INDICATOR_OUTPUTS = ("indicators.csv", "history.csv", "projection.csv")
+INDICATOR_OUTPUTS = ("indicators.csv", "history.csv", "projection.csv", "jumps.csv")
 
 
 def file_digest(path: Path) -> str:
@@ -81,13 +81,11 @@ def _common(notebooks: tuple[str, ...], parameters: dict[str, object], code: str
 
 def clean_inputs(year: int, raw_dir: Path, notebooks: tuple[str, ...], parameters: dict[str, object], *,
                  code: str | None = None, reference: dict[str, str] | None = None) -> dict[str, str]:
-    """What the clean step of ``year`` reads: every file directly in ``raw/<year>/``, and in
-    ``raw/<year-1>/`` (the year-over-year jump check compares with last year), and the rest."""
-    inputs = {}
-    for folder_year in (year - 1, year):
-        year_dir = Path(raw_dir) / str(folder_year)
-        raw = sorted(p for p in year_dir.iterdir() if p.is_file()) if year_dir.is_dir() else []
-        inputs.update({f"raw/{folder_year}/{p.name}": file_digest(p) for p in raw})
+    """What the clean step of ``year`` reads: every file directly in ``raw/<year>/``, and the rest
+    (the year-on-year jump check belongs to the indicator step, which reads last year's clean values)."""
+    year_dir = Path(raw_dir) / str(year)
+    raw = sorted(p for p in year_dir.iterdir() if p.is_file()) if year_dir.is_dir() else []
+    inputs = {f"raw/{year}/{p.name}": file_digest(p) for p in raw}
     inputs.update(_common(notebooks, parameters, code_fingerprint() if code is None else code,
                           reference_digests() if reference is None else reference))
     return inputs

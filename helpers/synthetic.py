@@ -79,12 +79,17 @@ def synthetic_entity() -> Entity:
 
 
 def commune_values(units: pd.DataFrame, year: int, seed: int = 1373) -> dict[str, dict[str, int]]:
-    """Field values of every synthetic commune for ``year`` (code → field → count)."""
+    """Field values of every synthetic commune for ``year`` (code → field → count).
+
+    A commune keeps its population from year to year (drawn from ``seed`` alone, then grown by
+    ``GROWTH`` a year), as real communes do: only the sample commune it copies changes its shape
+    from one year to the next, so the year-on-year jump check finds what it finds in real data.
+    """
     base_year = min(max(year, SAMPLE_YEARS[0]), SAMPLE_YEARS[-1])
     base = sample_values(base_year)
     shapes = list(base.values())
     rng = random.Random(seed)
-    growth = (1 + GROWTH) ** (year - base_year)
+    growth = (1 + GROWTH) ** (year - YEARS[0])
     values = {}
     for i, code in enumerate(units["code"]):
         shape = shapes[i % len(shapes)]
@@ -119,7 +124,7 @@ def write_country(out: Path, communes: int, years: tuple[int, ...] = YEARS, seed
         (out / str(year)).mkdir(parents=True, exist_ok=True)
         parts, order = _prototype(year, fields, out / str(year))
         sheet_name = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
-        values = commune_values(units, year, seed + year)
+        values = commune_values(units, year, seed)
         for unit in units.itertuples(index=False):
             counts = values[unit.code]
             by_sentinel = {SENTINEL_BASE + k: counts.get(f) for k, f in enumerate(order)}

@@ -1,5 +1,5 @@
 """Checks on one year's submissions: units, duplicates, required fields, value consistency,
-totals, jumps from last year; and the per-file accounting of every row read."""
+totals; the per-file accounting of every row read; and jumps from last year's clean values."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pandas as pd
 from helpers.paths import REFERENCE_DIR
 from helpers.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.reference import Entity, read_reference_csv, units_valid_on
-from helpers.storage import read_processed_csv
 from helpers.submissions import (
     ACCEPTED,
     DATA,
@@ -22,9 +21,6 @@ from helpers.submissions import (
     TOTAL,
     VALUE_COLUMNS,
     Submissions,
-    list_submission_files,
-    load_submissions,
-    sha256_of,
 )
 from helpers.text import fold
 
@@ -222,40 +218,12 @@ def check_totals(values: pd.DataFrame, totals: pd.DataFrame, records: pd.DataFra
                              column=total.note, value=int(total.value))
 
 
-def previous_year_values(raw_dir: Path, year: int, fields: pd.DataFrame, entity: Entity,
-                         units: pd.DataFrame, processed_dir: Path | None = None) -> pd.DataFrame | None:
-    """Last year's accepted values (None when there is no folder for last year).
-
-    The batch cleans every year at the same time, so last year's processed values may or may not
-    exist yet: they are used only when ``files.csv`` proves they were made from exactly the raw
-    files now in last year's folder; otherwise the raw files are read again. Either way the
-    answer is the same. Last year's own problems are not reported here (its own run reports them).
-    """
-    folder = Path(raw_dir) / str(int(year) - 1)
-    if not folder.is_dir():
-        return None
-    last = int(year) - 1
-    if processed_dir is not None:
-        done = Path(processed_dir) / str(last)
-        if (done / "files.csv").is_file() and (done / "values.csv").is_file():
-            made_from = set(read_processed_csv(done / "files.csv")["sha256"])
-            if made_from == {sha256_of(p) for p in list_submission_files(folder)}:
-                values = read_processed_csv(done / "values.csv").astype({"value": "Int64", "year": "Int64"})
-                return values[VALUE_COLUMNS].reset_index(drop=True)
-    subs = load_submissions(folder, last, fields, communes_of(entity, units, last))
-    records = resolve_unit_codes(subs.records, entity, units, last, ProblemLog(), subs.values)
-    ok = records[records["unit_status"] == OK]
-    code_of = dict(zip(ok["record"], ok["unit_code"], strict=True))
-    values = subs.values[subs.values["record"].isin(set(code_of))].copy()
-    values["unit_code"] = values["record"].map(code_of).astype("string")
-    return values[VALUE_COLUMNS].reset_index(drop=True)
-
-
 def check_year_jumps(clean: pd.DataFrame, previous: pd.DataFrame | None, fields: pd.DataFrame, rules: dict,
                      problems: ProblemLog) -> pd.DataFrame:
     """Flag counts that moved implausibly from last year (``reference/ingest.toml`` [jumps]).
 
-    Returns the flagged rows (unit_code, field, previous, value); nothing is rejected.
+    ``clean`` and ``previous`` are tidy clean values (``values.csv``) of this year and of last
+    year. Returns the flagged rows (unit_code, field, previous, value); nothing is rejected.
     """
     columns = ["unit_code", "field", "previous", "value"]
     if previous is None or previous.empty or clean.empty:
@@ -263,18 +231,24 @@ def check_year_jumps(clean: pd.DataFrame, previous: pd.DataFrame | None, fields:
     ratio, min_change = float(rules["jumps"]["ratio"]), float(rules["jumps"]["min_change"])
     last = previous[["unit_code", "field", "value"]].rename(columns={"value": "previous"})
     both = clean.merge(last, on=["unit_code", "field"], how="inner").dropna(subset=["value", "previous"])
+    now, before = both["value"].astype("float64"), both["previous"].astype("float64")
+    moved = (now - before).abs() >= min_change
+    jumped = ((before == 0) & (now > 0)) | ((before > 0) & ((now > before * ratio) | (now * ratio < before)))
+    flagged = both[moved & jumped].astype({"value": "int64", "previous": "int64"})
     labels = fields.set_index("field")["label"]
-    flagged = []
-    for row in both.itertuples(index=False):
-        now, before = float(row.value), float(row.previous)
-        if abs(now - before) < min_change:
-            continue
-        if (before == 0 and now > 0) or (before > 0 and (now / before > ratio or now / before < 1 / ratio)):
-            flagged.append({"unit_code": row.unit_code, "field": row.field, "previous": int(before), "value": int(now)})
-            problems.add(WARNING, f"“{labels[row.field]}” của đơn vị {row.unit_code} thay đổi bất thường so với "
-                                  f"năm trước ({int(before)} → {int(now)}); hãy kiểm tra lại.",
-                         file=row.file, sheet=row.sheet, row=int(row.row), column=row.field, value=int(now))
-    return pd.DataFrame(flagged, columns=columns)
+    for row in flagged.itertuples(index=False):
+        problems.add(WARNING, f"“{labels[row.field]}” của đơn vị {row.unit_code} thay đổi bất thường so với "
+                              f"năm trước ({row.previous} → {row.value}); hãy kiểm tra lại.",
+                     file=row.file, sheet=row.sheet, row=int(row.row), column=row.field, value=row.value)
+    return flagged[columns].reset_index(drop=True)
+
+
+def year_on_year_jumps(values: pd.DataFrame, year: int, fields: pd.DataFrame, rules: dict) -> pd.DataFrame:
+    """The jump check of ``year`` against ``year - 1`` within the clean values of several years,
+    as a problems table (warnings; empty when last year's clean values are not there)."""
+    problems = ProblemLog()
+    check_year_jumps(values[values["year"] == year], values[values["year"] == year - 1], fields, rules, problems)
+    return problems.frame()
 
 
 def summarise_files(submissions: Submissions, records: pd.DataFrame, problems: ProblemLog) -> pd.DataFrame:

@@ -93,3 +93,16 @@ def test_external_reference_detector_finds_urls():
     assert external_references("<style>@import url(//fonts.example/x.css)</style>")
     assert external_references('<img src="http://example/x.png">')
     assert not external_references('<img src="data:image/png;base64,AAAA">')
+
+
+def test_quality_section_carries_the_year_on_year_warnings(sample_build):
+    """The indicator step's jump check (2024 against 2023's clean values) reaches the annex."""
+    def text_of(year: int) -> str:
+        parser = _Collector()
+        parser.feed((sample_build["output"] / str(year) / f"annex_{year}.html").read_text(encoding="utf-8"))
+        return " ".join(" ".join(parser.text).split())
+
+    jump = "của đơn vị 19996 thay đổi bất thường so với năm trước (0 → 209)"
+    assert jump in text_of(2024)
+    assert "thay đổi bất thường so với năm trước" not in text_of(2021)     # the first year has nothing to compare
+    assert (sample_build["processed"] / "2024" / "jumps.csv").is_file()

@@ -116,13 +116,14 @@ def test_changing_one_raw_file_reruns_only_its_year(scenario):
     assert f"raw/2023/{CHANGED_2023}" in results[2023].changed
 
 
-def test_earlier_year_change_reruns_the_later_year_that_compares_with_it(scenario):
-    """2023's cleaning compares each count with 2022 (jump check) and its annex draws the trend
-    through 2022: both re-run when a 2022 raw file changes."""
+def test_earlier_year_change_reruns_the_later_years_annex_only(scenario):
+    """2023's indicators compare each count with 2022's clean values (jump check) and its annex
+    draws the trend through 2022: they re-run when a 2022 raw file changes; 2023's cleaning,
+    which reads only 2023's files, does not."""
     results = {r.year: r for r in scenario["changed_2022"]}
     assert _steps(scenario["changed_2022"]) == {2022: {"clean": "built", "annex": "built"},
-                                                2023: {"clean": "built", "annex": "built"}}
-    assert f"raw/2022/{CHANGED_2022}" in results[2023].changed
+                                                2023: {"clean": "unchanged", "annex": "built"}}
+    assert f"raw/2022/{CHANGED_2022}" not in results[2023].changed
     assert "processed/2022/values.csv" in results[2023].changed
 
 

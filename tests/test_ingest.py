@@ -44,7 +44,7 @@ SHOWN_FIELDS = ["pop_total", "pop_15_60", "lit1_15_60"]
 NOISE = ("Thiếu số liệu bắt buộc", "Chưa có số liệu năm")
 
 
-def clean_folder(folder, year: int = fb.YEAR, previous: pd.DataFrame | None = None) -> dict:
+def clean_folder(folder, year: int = fb.YEAR) -> dict:
     """The steps of notebooks/01_clean.ipynb on one folder."""
     indicators = load_indicators()
     _, criteria = load_standards()
@@ -54,9 +54,8 @@ def clean_folder(folder, year: int = fb.YEAR, previous: pd.DataFrame | None = No
     clean = validate_values(subs.values, records, FIELDS, field_pairs(indicators, criteria), communes, ENTITY, year,
                             subs.problems, subs.rejects, load_field_bounds())
     check_totals(subs.values, subs.totals, records, FIELDS, subs.problems)
-    jumps = check_year_jumps(clean, previous, FIELDS, load_ingest_rules(), subs.problems)
     files = summarise_files(subs, records, subs.problems)
-    return {"subs": subs, "records": records, "clean": clean, "files": files, "jumps": jumps,
+    return {"subs": subs, "records": records, "clean": clean, "files": files,
             "rejects": rejected_rows(subs, records), "problems": subs.problems.frame()}
 
 
@@ -542,15 +541,19 @@ def test_a_district_table_gives_the_same_clean_values_as_the_templates(sample_bu
     assert hashlib.sha256((raw / "bang_tong_hop_2023.xlsx").read_bytes()).hexdigest() == before
 
 
-def test_last_year_is_read_from_its_raw_files_so_every_run_flags_the_same_jumps():
+def test_jump_check_compares_the_clean_values_of_two_years():
+    """02_indicators compares the year's clean values with last year's (both from values.csv)."""
     from helpers.paths import RAW_DIR
-    from helpers.validation import previous_year_values
+    from helpers.validation import year_on_year_jumps
 
-    assert previous_year_values(RAW_DIR, 2021, FIELDS, ENTITY, UNITS) is None     # no 2020 folder
-    previous = previous_year_values(RAW_DIR, 2024, FIELDS, ENTITY, UNITS)
-    assert len(previous) == 9 * len(FIELDS) and set(previous["year"]) == {2023}
-    result = clean_folder(RAW_DIR / "2024", 2024, previous=previous)
+    values = pd.concat([clean_folder(RAW_DIR / str(y), y)["clean"] for y in (2023, 2024)], ignore_index=True)
+    rules = load_ingest_rules()
+    problems = year_on_year_jumps(values, 2024, FIELDS, rules)
     # the sample's community learning citizens go from none recognised in 2023 to some in 2024
-    assert sorted(result["jumps"]["field"].unique()) == ["learning_citizens_community"]
-    assert result["jumps"].set_index("unit_code").loc["19996", ["previous", "value"]].tolist() == [0, 209]
-    assert (result["problems"]["severity"] != "error").all()
+    assert set(problems["column"]) == {"learning_citizens_community"}
+    assert (problems["severity"] == "warning").all()
+    row = problems[problems["message"].str.contains("đơn vị 19996")].iloc[0]
+    assert "(0 → 209)" in row["message"] and row["value"] == "209"
+    assert row["file"].endswith(".xlsx") and row["row"] > 0          # names where the 2024 count was read
+    assert year_on_year_jumps(values, 2023, FIELDS, rules).empty       # no 2022 values given
+    assert year_on_year_jumps(values[values["year"] == 2024], 2024, FIELDS, rules).empty
