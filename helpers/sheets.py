@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import re
+import unicodedata
 import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -73,15 +74,18 @@ def _clean_text(value: object, fixes: Counter) -> object:
     return normal
 
 
-def read_excel_sheets(path: Path) -> list[Sheet]:
+def read_excel_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
     """Every visible sheet of an .xlsx workbook; legacy text converted by cell font.
 
     A workbook with no formula and no legacy (.Vn…/VNI-…) font needs no cell styles: it is read
     with python-calamine, about twenty times faster than openpyxl. Others go through openpyxl.
+    ``data`` is the file's content when the caller has already read it (it is read once).
     """
-    if not _has_formulas(path) and not _has_legacy_fonts(path):
+    data = Path(path).read_bytes() if data is None else data
+    formulas, legacy_fonts = _workbook_features(data)
+    if not formulas and not legacy_fonts:
         try:
-            return _read_values_only(path)
+            return _read_values_only(path, data)
         except Exception:  # noqa: BLE001 - openpyxl below reads it or reports why it cannot
             log.debug("python-calamine could not read %s; using openpyxl", path)
     from openpyxl import load_workbook
@@ -90,7 +94,7 @@ def read_excel_sheets(path: Path) -> list[Sheet]:
     try:
         values_book = load_workbook(path, data_only=True)
         # the formulas are needed only to tell a formula without a cached value from a blank cell
-        formula_book = load_workbook(path, data_only=False) if _has_formulas(path) else None
+        formula_book = load_workbook(path, data_only=False) if formulas else None
     except Exception as exc:  # noqa: BLE001 - any unreadable file is reported, not raised
         raise UnreadableFile(f"Không đọc được tệp Excel ({type(exc).__name__}).") from exc
     sheets = []
@@ -128,52 +132,56 @@ def read_excel_sheets(path: Path) -> list[Sheet]:
     return sheets
 
 
-def _plain(value: object) -> object:
-    """A calamine cell as openpyxl gives it: empty → None, whole floats → int."""
-    if value == "":
-        return None
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+def _plain_row(row: list[object], fixes: Counter) -> list[object]:
+    """A calamine row as openpyxl gives it (empty → None, whole floats → int), text in NFC."""
+    out = []
+    for value in row:
+        if value == "":
+            value = None
+        elif type(value) is float:
+            if value.is_integer():
+                value = int(value)
+        elif type(value) is str and not unicodedata.is_normalized("NFC", value):
+            value = _clean_text(value, fixes)
+        out.append(value)
+    return out
 
 
-def _read_values_only(path: Path) -> list[Sheet]:
+def _read_values_only(path: Path, data: bytes | None = None) -> list[Sheet]:
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     name = Path(path).name
-    book = CalamineWorkbook.from_path(str(path))
+    book = (CalamineWorkbook.from_path(str(path)) if data is None
+            else CalamineWorkbook.from_filelike(io.BytesIO(data)))
     sheets = []
     for meta in book.sheets_metadata:
         if meta.visible != SheetVisibleEnum.Visible:
             continue
         sheet = book.get_sheet_by_name(meta.name)
         fixes: Counter = Counter()
-        rows = [[_clean_text(_plain(v), fixes) for v in row] for row in sheet.to_python(skip_empty_area=False)]
+        rows = [_plain_row(row, fixes) for row in sheet.to_python(skip_empty_area=False)]
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
         sheets.append(Sheet(name, meta.name, _rectangular(rows), merged, set(), fixes))
     return sheets
 
 
-def _has_legacy_fonts(path: Path) -> bool:
-    """Whether the workbook's styles name a TCVN3 (.Vn…) or VNI font."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            styles = archive.read("xl/styles.xml") if "xl/styles.xml" in archive.namelist() else b""
-    except (zipfile.BadZipFile, OSError):
-        return True
-    return re.search(rb'<(?:\w+:)?name val="(?:\.Vn|VNI-)', styles, re.IGNORECASE) is not None
+_LEGACY_FONT = re.compile(rb'<(?:\w+:)?name val="(?:\.Vn|VNI-)', re.IGNORECASE)
+_FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
-def _has_formulas(path: Path) -> bool:
-    """Whether any worksheet of an .xlsx file holds a formula (an ``<f>`` element)."""
+def _workbook_features(data: bytes) -> tuple[bool, bool]:
+    """Whether an .xlsx file holds a formula (an ``<f>`` element in a worksheet), and whether its
+    styles name a TCVN3 (.Vn…) or VNI font. An unreadable archive answers (True, True), so that
+    openpyxl reports the problem."""
     try:
-        with zipfile.ZipFile(path) as archive:
-            return any(
-                re.search(rb"<(?:\w+:)?f[ >/]", archive.read(name))
-                for name in archive.namelist() if name.startswith("xl/worksheets/") and name.endswith(".xml")
-            )
-    except (zipfile.BadZipFile, OSError, KeyError):
-        return True  # let openpyxl report the problem
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            styles = archive.read("xl/styles.xml") if "xl/styles.xml" in names else b""
+            formulas = any(_FORMULA.search(archive.read(n)) for n in names
+                           if n.startswith("xl/worksheets/") and n.endswith(".xml"))
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+        return True, True
+    return formulas, _LEGACY_FONT.search(styles) is not None
 
 
 def read_xls_sheets(path: Path) -> list[Sheet]:
@@ -222,11 +230,13 @@ def read_csv_sheet(path: Path) -> Sheet:
     return Sheet(name, Path(path).stem, _rectangular(rows), fixes=fixes)
 
 
-def read_sheets(path: Path) -> list[Sheet]:
-    """The sheets of any submission file; raises :class:`UnreadableFile` with a Vietnamese reason."""
+def read_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
+    """The sheets of any submission file; raises :class:`UnreadableFile` with a Vietnamese reason.
+
+    ``data`` is the file's content when the caller has already read it."""
     suffix = Path(path).suffix.lower()
     if suffix in EXCEL_SUFFIXES:
-        return read_excel_sheets(path)
+        return read_excel_sheets(path, data)
     if suffix == ".xls":
         return read_xls_sheets(path)
     if suffix == ".csv":

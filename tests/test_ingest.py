@@ -557,3 +557,53 @@ def test_jump_check_compares_the_clean_values_of_two_years():
     assert row["file"].endswith(".xlsx") and row["row"] > 0          # names where the 2024 count was read
     assert year_on_year_jumps(values, 2023, FIELDS, rules).empty       # no 2022 values given
     assert year_on_year_jumps(values[values["year"] == 2024], 2024, FIELDS, rules).empty
+
+
+# --- reading in several processes ------------------------------------------------------------------
+
+def test_several_reading_processes_give_exactly_what_one_gives(tmp_path):
+    """Every defect file in one folder (template and wide sheets, CSV, .xls, legacy fonts, broken
+    files): read by three worker processes, the values, records, row accounting, rejects, totals,
+    problems and file list are those of one process, record numbers included."""
+    folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
+    folder.mkdir()
+    scratch.mkdir()
+    for name, build in fb.DEFECTS.items():
+        made = build(scratch)
+        made.rename(folder / f"{name}{made.suffix}")
+    assert len(list(folder.iterdir())) == len(fb.DEFECTS)
+    one = load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=1)
+    three = load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=3)
+    for name in ("values", "records", "rows", "rejects", "totals", "files"):
+        pd.testing.assert_frame_equal(getattr(three, name), getattr(one, name), obj=name)
+    pd.testing.assert_frame_equal(three.problems.frame(), one.problems.frame(), obj="problems")
+    assert three.records["record"].is_unique and len(one.records) > len(fb.DEFECTS) // 2
+    assert set(three.values["record"]) <= set(three.records["record"])
+
+
+def test_a_year_of_a_few_dozen_files_is_read_in_this_process(monkeypatch):
+    from helpers import submissions
+
+    monkeypatch.setattr(submissions.os, "sched_getaffinity", lambda _pid: set(range(8)), raising=False)
+    assert submissions.read_workers(9) == submissions.read_workers(150) == 1
+    assert submissions.read_workers(300) == 3                 # about a hundred files a worker
+    assert submissions.read_workers(10_000) == 8              # at most one a core
+
+
+def test_reading_processes_start_and_stop_inside_a_jupyter_kernel():
+    """An analyst's notebook reads a large year in worker processes started from the kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from helpers.paths import NOTEBOOKS_DIR, RAW_DIR
+
+    code = ("from helpers.reference import load_fields\n"
+            "from helpers.submissions import load_submissions\n"
+            f"one = load_submissions(r'{RAW_DIR / '2023'}', 2023, load_fields(), workers=1)\n"
+            f"two = load_submissions(r'{RAW_DIR / '2023'}', 2023, load_fields(), workers=2)\n"
+            "print(len(two.values), two.values.equals(one.values), two.records.equals(one.records))")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
+    NotebookClient(notebook, kernel_name="xhht", timeout=120, resources={"metadata": {"path": str(NOTEBOOKS_DIR)}}
+                   ).execute()
+    printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs).split()
+    assert printed == [str(9 * len(FIELDS)), "True", "True"], notebook.cells[0].outputs
