@@ -43,16 +43,28 @@ class ProblemLog:
         return frame.astype({"row": "Int64"})
 
 
+def _sentence(file: object, sheet: object, row: object, column: object, message: str) -> str:
+    parts = []
+    if not pd.isna(file) and file:
+        parts.append(f"tệp {file}")
+    if not pd.isna(sheet) and sheet:
+        parts.append(f"trang {sheet}")
+    if not pd.isna(row) and row != "":
+        parts.append(f"dòng {int(row)}")
+    if not pd.isna(column) and column:
+        parts.append(f"cột “{column}”")
+    place = ", ".join(parts)
+    return f"{place}: {message}" if place else message
+
+
 def describe_problem(problem: pd.Series) -> str:
     """One line naming where the problem is and what it is, in Vietnamese."""
-    parts = []
-    if problem.get("file"):
-        parts.append(f"tệp {problem['file']}")
-    if problem.get("sheet"):
-        parts.append(f"trang {problem['sheet']}")
-    if pd.notna(problem.get("row")) and problem.get("row") not in ("", None):
-        parts.append(f"dòng {int(problem['row'])}")
-    if problem.get("column"):
-        parts.append(f"cột “{problem['column']}”")
-    place = ", ".join(parts)
-    return f"{place}: {problem['message']}" if place else problem["message"]
+    return _sentence(problem.get("file"), problem.get("sheet"), problem.get("row"), problem.get("column"),
+                     problem["message"])
+
+
+def describe_problems(problems: pd.DataFrame) -> list[str]:
+    """:func:`describe_problem` of every row of a problems table (one pass, no Series per row)."""
+    columns = [problems[c] if c in problems.columns else [None] * len(problems)
+               for c in ("file", "sheet", "row", "column")]
+    return [_sentence(*place, message) for *place, message in zip(*columns, problems["message"], strict=True)]

@@ -607,3 +607,12 @@ def test_reading_processes_start_and_stop_inside_a_jupyter_kernel():
                    ).execute()
     printed = "".join(o.get("text", "") for o in notebook.cells[0].outputs).split()
     assert printed == [str(9 * len(FIELDS)), "True", "True"], notebook.cells[0].outputs
+
+
+def test_problem_sentences_of_a_table_equal_those_of_each_row(defects):
+    from helpers.problems import describe_problem, describe_problems
+
+    problems = pd.concat([result["problems"] for result in defects.values()], ignore_index=True)
+    assert problems["row"].isna().any() and problems["row"].notna().any() and (problems["sheet"] == "").any()
+    assert describe_problems(problems) == [describe_problem(p) for _, p in problems.iterrows()]
+    assert describe_problems(problems.iloc[:0]) == []
