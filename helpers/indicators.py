@@ -230,13 +230,20 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
 def compute_history(values: pd.DataFrame, communes_by_year: dict[int, pd.DataFrame],
                     indicators: pd.DataFrame, standards: pd.DataFrame, criteria: pd.DataFrame,
                     targets: pd.DataFrame, *, district_code: str, target_level: str,
-                    target_year: int) -> pd.DataFrame:
-    """District rows of :func:`compute_indicators` for every year in ``communes_by_year``."""
+                    target_year: int, computed: dict[int, pd.DataFrame] | None = None) -> pd.DataFrame:
+    """District rows of :func:`compute_indicators` for every year in ``communes_by_year``.
+
+    ``computed`` holds tables already computed with the same arguments (the reporting year's),
+    which are not computed again.
+    """
     frames = []
+    by_year = dict(tuple(values.groupby("year", sort=False))) if len(values) else {}
     for year, communes in sorted(communes_by_year.items()):
-        table = compute_indicators(values, communes, indicators, standards, criteria, targets,
-                                   year=year, district_code=district_code, target_level=target_level,
-                                   target_year=target_year)
+        table = (computed or {}).get(year)
+        if table is None:
+            table = compute_indicators(by_year.get(year, values.iloc[:0]), communes, indicators, standards,
+                                       criteria, targets, year=year, district_code=district_code,
+                                       target_level=target_level, target_year=target_year)
         frames.append(table[table["unit_code"] == district_code])
     if not frames:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)

@@ -405,3 +405,26 @@ def test_other_years_are_ignored(catalogue, rules, targets):
                         pd.DataFrame(commune_rows("A", year=2022, info_competence=99))], ignore_index=True)
     table = compute(values, communes_of("A"), catalogue, rules, targets)
     assert row(table, "II.1")["value"] == pytest.approx(10.0)
+
+
+def test_history_is_the_district_rows_of_each_year_and_reuses_the_years_given(catalogue, rules, targets):
+    from helpers.indicators import compute_history
+
+    standards, criteria = rules
+    values = pd.concat([values_of({"A": {"info_competence": 10}, "B": {}}),
+                        pd.DataFrame(commune_rows("A", year=2022, info_competence=40) + commune_rows("B", year=2022))],
+                       ignore_index=True)
+    common = dict(district_code=DISTRICT, target_level="province", target_year=2025)
+    communes = {2022: communes_of("AB"), YEAR: communes_of("AB")}
+    history = compute_history(values, communes, catalogue, standards, criteria, targets, **common)
+    assert list(history["year"].unique()) == [2022, YEAR] and (history["unit_code"] == DISTRICT).all()
+    ii1 = history[history["indicator_id"] == "II.1"].set_index("year")["value"]
+    assert ii1.to_dict() == pytest.approx({2022: 70.0, YEAR: 55.0})
+    this_year = compute(values, communes_of("AB"), catalogue, rules, targets)
+    reused = compute_history(values, communes, catalogue, standards, criteria, targets, **common,
+                             computed={YEAR: this_year})
+    pd.testing.assert_frame_equal(reused, history)
+    marked = this_year.assign(value=this_year["value"] + 1)          # the table given is the one used
+    changed = compute_history(values, communes, catalogue, standards, criteria, targets, **common,
+                              computed={YEAR: marked})
+    assert changed.loc[(changed["year"] == YEAR) & (changed["indicator_id"] == "II.1"), "value"].iloc[0] == 56.0
