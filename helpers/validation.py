@@ -64,6 +64,9 @@ def resolve_unit_codes(records: pd.DataFrame, entity: Entity, units: pd.DataFram
     not match its code is a warning (the code decides).
     """
     communes = communes_of(entity, units, year).set_index("code")
+    full_names = communes["full_name"].to_dict()
+    expected_names = {code: {fold(name), fold(full)} for code, name, full in
+                      zip(communes.index, communes["name"], communes["full_name"], strict=True)}
     records = records.copy()
     status = [OK if s == "ok" else REJECTED for s in records["status"]]
     reasons = list(records["reason"])
@@ -72,7 +75,7 @@ def resolve_unit_codes(records: pd.DataFrame, entity: Entity, units: pd.DataFram
             continue
         code = row.unit_code or ""
         column = "Mã đơn vị"
-        if code not in communes.index:
+        if code not in full_names:
             reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
                           "(reference/units.csv).")
             problems.add(ERROR, reasons[i], file=row.file, sheet=row.sheet or "",
@@ -80,20 +83,19 @@ def resolve_unit_codes(records: pd.DataFrame, entity: Entity, units: pd.DataFram
             status[i] = REJECTED
             continue
         written = fold(row.unit_name or "")
-        expected = {fold(communes.loc[code, "name"]), fold(communes.loc[code, "full_name"])}
-        if row.method == "code" and written and written not in expected:
+        if row.method == "code" and written and written not in expected_names[code]:
             problems.add(WARNING, f"Tên đơn vị “{row.unit_name}” không khớp với mã {code} "
-                                  f"({communes.loc[code, 'full_name']}); đã dùng theo mã.",
+                                  f"({full_names[code]}); đã dùng theo mã.",
                          file=row.file, sheet=row.sheet or "", row=None if row.layout == TEMPLATE else row.row,
                          column="Đơn vị", value=row.unit_name)
     values = values if values is not None else pd.DataFrame(columns=["record", "field", "value"])
-    ok_codes = pd.Series([c if s == OK else None for c, s in zip(records["unit_code"], status, strict=True)])
-    for code, group in records.groupby(ok_codes, sort=True):
-        if len(group) < 2:
-            continue
+    ok_codes = pd.Series([c if s == OK else None for c, s in zip(records["unit_code"], status, strict=True)],
+                         index=records.index, dtype=object)
+    repeated = ok_codes.notna() & ok_codes.duplicated(keep=False)
+    for code, group in records[repeated].groupby(ok_codes[repeated], sort=True):
         rows = list(group.itertuples(index=False))
         first = rows[0]
-        name = f"{communes.loc[code, 'full_name']} ({code})"
+        name = f"{full_names[code]} ({code})"
         first_values = _record_values(values, first.record)
         conflicting = [r for r in rows[1:] if _record_values(values, r.record) != first_values]
         if conflicting:
@@ -258,33 +260,31 @@ def summarise_files(submissions: Submissions, records: pd.DataFrame, problems: P
     rejects table); rows of a rejected or duplicate unit count as rejected.
     """
     rows = submissions.rows.copy()
-    unit_status = dict(zip(records["record"], records["unit_status"], strict=True))
-    demoted = rows["record"].map(lambda r: unit_status.get(r, OK) if pd.notna(r) else OK)
+    unit_status = pd.Series(list(records["unit_status"]), index=records["record"].astype("int64"), dtype=object)
+    demoted = rows["record"].map(unit_status).fillna(OK)
     rows.loc[(rows["kind"] == DATA) & (demoted != OK), "status"] = ROW_REJECTED
-    cells = submissions.rejects.groupby("file").size()
+    manifests = submissions.files
     # one pass over all rows (a filter per file would grow with the square of the file count)
-    by_file = rows.groupby(["file", "status"]).size()
-    read = rows.groupby("file").size()
-    lines = []
-    for manifest in submissions.files.itertuples(index=False):
-        def count(status: str, file: str = manifest.file) -> int:
-            return int(by_file.get((file, status), 0))
-
-        line = {
-            "file": manifest.file, "sha256": manifest.sha256, "layout": manifest.layout, "sheets": manifest.sheets,
-            # rows read = data rows (communes and totals); titles, column numbers and signatures
-            # are counted apart as heading rows, so rows read = accepted + rejected + total rows
-            "rows_read": int(read.get(manifest.file, 0)) - count(HEADING), "rows_accepted": count(ACCEPTED),
-            "rows_rejected": count(ROW_REJECTED), "rows_total": count(TOTAL),
-            "rows_heading": count(HEADING), "cells_rejected": int(cells.get(manifest.file, 0)),
-        }
-        lines.append(line)
-        layout = ", ".join(LAYOUT_LABELS.get(x, x) for x in str(manifest.layout).split(", ") if x) or "không rõ"
-        problems.add(INFO, f"Đã đọc {line['rows_read']} dòng số liệu ({layout}): nhận {line['rows_accepted']}, "
-                           f"loại {line['rows_rejected']}, dòng tổng {line['rows_total']}; "
-                           f"bỏ qua {line['rows_heading']} dòng tiêu đề/ghi chú; {line['cells_rejected']} ô bị loại.",
-                     file=manifest.file)
-    return pd.DataFrame(lines, columns=SUMMARY_COLUMNS)
+    counts = (rows.groupby(["file", "status"]).size().unstack(fill_value=0)
+              .reindex(index=manifests["file"], columns=[ACCEPTED, ROW_REJECTED, TOTAL, HEADING], fill_value=0))
+    read = rows.groupby("file").size().reindex(manifests["file"], fill_value=0)
+    cells = submissions.rejects.groupby("file").size().reindex(manifests["file"], fill_value=0)
+    summary = pd.DataFrame({
+        "file": manifests["file"].to_numpy(), "sha256": manifests["sha256"].to_numpy(),
+        "layout": manifests["layout"].to_numpy(), "sheets": manifests["sheets"].to_numpy(),
+        # rows read = data rows (communes and totals); titles, column numbers and signatures
+        # are counted apart as heading rows, so rows read = accepted + rejected + total rows
+        "rows_read": (read - counts[HEADING]).to_numpy(), "rows_accepted": counts[ACCEPTED].to_numpy(),
+        "rows_rejected": counts[ROW_REJECTED].to_numpy(), "rows_total": counts[TOTAL].to_numpy(),
+        "rows_heading": counts[HEADING].to_numpy(), "cells_rejected": cells.to_numpy(),
+    }, columns=SUMMARY_COLUMNS)
+    for line in summary.itertuples(index=False):
+        layout = ", ".join(LAYOUT_LABELS.get(x, x) for x in str(line.layout).split(", ") if x) or "không rõ"
+        problems.add(INFO, f"Đã đọc {line.rows_read} dòng số liệu ({layout}): nhận {line.rows_accepted}, "
+                           f"loại {line.rows_rejected}, dòng tổng {line.rows_total}; "
+                           f"bỏ qua {line.rows_heading} dòng tiêu đề/ghi chú; {line.cells_rejected} ô bị loại.",
+                     file=line.file)
+    return summary
 
 
 def rejected_rows(submissions: Submissions, records: pd.DataFrame) -> pd.DataFrame:
