@@ -210,13 +210,25 @@ def _report(figures: dict, size: int, what: str, measured: dict | str) -> None:
     print(f"   {size:>6} communes, {what}: {measured['seconds']:7.1f} s, peak {measured['peak_mb']:5.0f} MB{slowest}")
 
 
+def _generator_digest() -> str:
+    """A short hash of what the synthetic workbooks are made from (a change regenerates the cache)."""
+    import hashlib
+
+    sources = ["helpers/synthetic.py", "helpers/sample_data.py", "helpers/template.py", "reference/fields.csv",
+               "reference/template.toml"]
+    digest = hashlib.sha256()
+    for name in sources:
+        digest.update((PROJECT / name).read_bytes())
+    return digest.hexdigest()[:10]
+
+
 def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
     from helpers.synthetic import YEARS, write_country
 
     print(f"3. Synthetic country, {len(YEARS)} years ({YEARS[0]}-{YEARS[-1]}), one process each")
     figures: dict[str, dict[int, float]] = {"clean": {}, "indicators": {}}
     for size in sizes:
-        folder = CACHE / f"country-{size}"
+        folder = CACHE / f"country-{size}-{_generator_digest()}"
         if not (folder / ".complete").exists():
             shutil.rmtree(folder, ignore_errors=True)
             started = time.perf_counter()
