@@ -112,6 +112,9 @@ class Intake:
         self.year, self.fields, self.rules, self.aliases, self.cells, self.wording = (
             year, fields, rules, aliases, cells, wording)
         self.labels = fields.set_index("field")["label"].to_dict()
+        self.known_fields = set(fields["field"])
+        self.header_labels = {key: label_key(text) for key, text in wording["labels"].items()}
+        self.header_columns = {key: label_key(text) for key, text in wording["columns"].items()}
         self.units = UnitNames(communes, rules) if communes is not None else None
         self.problems = ProblemLog()
         self.values: list[dict] = []
@@ -173,8 +176,7 @@ class Intake:
 
     # --- the template layout -----------------------------------------------------------------
     def template_header(self, sheet: Sheet) -> tuple[int, dict[str, int], dict[str, object]] | None:
-        labels = {key: label_key(text) for key, text in self.wording["labels"].items()}
-        columns = {key: label_key(text) for key, text in self.wording["columns"].items()}
+        labels, columns = self.header_labels, self.header_columns
         found: dict[str, tuple[int, object]] = {}
         for r, row in enumerate(sheet.rows):
             keys = [label_key(v) for v in row]
@@ -225,7 +227,7 @@ class Intake:
             status = "rejected"
         record = self.add_record(sheet, code_row + 1, TEMPLATE, unit_name, unit_code, method, year_in_file,
                                  status, reason)
-        known = set(self.fields["field"])
+        known = self.known_fields
         field_col, value_col, note_col = cols["field"], cols["value"], cols.get("note")
         value_header = wording["columns"]["value"]
         for r in range(header_row + 1, len(sheet.rows)):
