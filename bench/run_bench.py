@@ -6,8 +6,10 @@
 2. Rerun with nothing changed, then with one raw file of one year changed.
 3. Scale: a synthetic country (``helpers.synthetic``) of 1,000 and 10,000 communes, 5 years;
    time and peak memory of (a) cleaning the last year — the code cells of ``01_clean`` run in one
-   process (no kernel), the reference loaders pointed at the synthetic units — and (b) its
-   indicators with the 5-year history and projection (the helpers ``02_indicators`` calls). The
+   process (no kernel; it reads the workbooks in one worker process per core), the reference
+   loaders pointed at the synthetic units — and (b) its
+   year-on-year jump check, indicators, 5-year history and projection (the helpers
+   ``02_indicators`` calls). The
    workbooks are generated once into ``bench/.cache/`` (git-ignored).
 
     python bench/run_bench.py                 # everything
@@ -153,8 +155,9 @@ for cell in nb.cells:
     cells.append((time.perf_counter() - cell_started, cell.source.splitlines()[0][:50]))
     if "parameters" in cell.metadata.get("tags", []):
         namespace.update({"year": year, "raw_dir": raw, "processed_dir": processed})
-print(json.dumps({"seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+# the files are read by worker processes: count this process's peak and the largest worker's
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak / 1024,
                   "slowest": [f"{s:.1f} s `{line}`" for s, line in sorted(cells, reverse=True)[:2]]}))
 """
 
@@ -163,30 +166,34 @@ import json, resource, sys, time
 import pandas as pd
 from helpers.indicators import compute_history, compute_indicators
 from helpers.projection import project_indicators
-from helpers.reference import load_indicators, load_standards, load_targets
+from helpers.reference import load_fields, load_indicators, load_standards, load_targets
 from helpers.synthetic import YEARS, commune_values, synthetic_entity, synthetic_units
-from helpers.validation import communes_of
+from helpers.units import load_ingest_rules
+from helpers.validation import communes_of, year_on_year_jumps
 
 communes = int(sys.argv[1])
-catalogue, targets = load_indicators(), load_targets()
+catalogue, targets, fields, rules = load_indicators(), load_targets(), load_fields(), load_ingest_rules()
 standards, criteria = load_standards()
 units, entity = synthetic_units(communes), synthetic_entity()
 frames = []
-for year in YEARS:
+for year in YEARS:   # the clean values.csv of each year, as 01_clean writes them
     counts = commune_values(units, year)
-    rows = [(year, c, f, n) for c, by_field in counts.items() for f, n in by_field.items()]
-    frames.append(pd.DataFrame(rows, columns=["year", "unit_code", "field", "value"]))
-values = pd.concat(frames).astype({"year": "Int64", "value": "Int64", "unit_code": "string"})
+    rows = [(year, c, f, n, "", f"{c}.xlsx", "Số liệu", 8 + k) for c, by_field in counts.items()
+            for k, (f, n) in enumerate(by_field.items())]
+    frames.append(pd.DataFrame(rows, columns=["year", "unit_code", "field", "value", "note", "file", "sheet", "row"]))
+values = pd.concat(frames).astype({"year": "Int64", "value": "Int64", "unit_code": "string", "row": "Int64"})
 year = YEARS[-1]
 started = time.perf_counter()
 common = dict(district_code=entity.code, target_level="province", target_year=entity.target_year)
+jumps = year_on_year_jumps(values, year, fields, rules)
 indicators = compute_indicators(values, communes_of(entity, units, year), catalogue, standards, criteria, targets,
                                 year=year, **common)
 history = compute_history(values, {y: communes_of(entity, units, y) for y in YEARS}, catalogue, standards,
-                          criteria, targets, **common)
+                          criteria, targets, computed={year: indicators}, **common)
 projection = project_indicators(history, entity.target_year)
 print(json.dumps({"seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(indicators)}))
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(indicators),
+                  "jumps": len(jumps)}))
 """
 
 
@@ -242,6 +249,10 @@ def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
         indicators = _measure(INDICATORS_CODE, [str(size)], env, timeout)
         _report(figures["indicators"], size,
                 f"indicators {YEARS[-1]} + {len(YEARS)}-year history + projection", indicators)
+        if size in figures["clean"] and size in figures["indicators"]:
+            both = figures["clean"][size] + figures["indicators"][size]
+            print(f"   {size:>6} communes, cleaning + indicators: {both:7.1f} s, peak "
+                  f"{max(clean['peak_mb'], indicators['peak_mb']):5.0f} MB (separate processes)")
     for what, by_size in figures.items():
         if len(by_size) >= 2:
             small, large = min(by_size), max(by_size)
