@@ -118,10 +118,11 @@ def _district_row(row: dict) -> pd.DataFrame:
 def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
                        standards: pd.DataFrame, criteria: pd.DataFrame, targets: pd.DataFrame,
                        *, year: int, district_code: str, target_level: str,
-                       target_year: int) -> pd.DataFrame:
+                       target_year: int, district_only: bool = False) -> pd.DataFrame:
     """The tidy indicator table of one year: one row per commune and per district, per indicator.
 
     ``values`` holds the clean values of the year; ``communes`` the communes expected that year.
+    With ``district_only`` the communes' rows are left out (the same district rows, for trends).
     """
     values = values[values["year"] == year]
     wide = wide_values(values) if len(values) else pd.DataFrame(
@@ -163,7 +164,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 status = STATUS_MISSING
             else:
                 status = STATUS_MET if share >= rules.loc[ind["standard"], "district_share"] else STATUS_NOT_MET
-            pieces += [communes_rows, _district_row({
+            pieces += [*([] if district_only else [communes_rows]), _district_row({
                 **base, "unit_code": district_code, "numerator": float(known.sum()),
                 "denominator": float(len(expected)), "value": share, "status": status,
                 "missing_units": ";".join(missing), **target_meta})]
@@ -179,7 +180,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 "status": _choose(~present, STATUS_MISSING, ""), "missing_units": ""})
             missing = list(codes[~present])
             total = num.sum() if ind["kind"] == "count" else float((num > 0).sum())
-            pieces += [communes_rows, _district_row({
+            pieces += [*([] if district_only else [communes_rows]), _district_row({
                 **base, "unit_code": district_code, "numerator": total,
                 "denominator": float(len(expected)) if ind["kind"] == "units_with" else pd.NA,
                 "value": total, "status": STATUS_MISSING if missing else "",
@@ -206,7 +207,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
         else:
             status = _status(value, target, decimals)
-        pieces += [communes_rows, _district_row({
+        pieces += [*([] if district_only else [communes_rows]), _district_row({
             **base, "unit_code": district_code, "numerator": num if not missing else pd.NA,
             "denominator": den if not missing else pd.NA, "value": value, "status": status,
             "missing_units": ";".join(missing), **target_meta})]
@@ -244,7 +245,7 @@ def compute_history(values: pd.DataFrame, communes_by_year: dict[int, pd.DataFra
         if table is None:
             table = compute_indicators(by_year.get(year, values.iloc[:0]), communes, indicators, standards,
                                        criteria, targets, year=year, district_code=district_code,
-                                       target_level=target_level, target_year=target_year)
+                                       target_level=target_level, target_year=target_year, district_only=True)
         frames.append(table[table["unit_code"] == district_code])
     if not frames:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)
