@@ -337,16 +337,18 @@ def render_section(title: str, body: str) -> str:
     return f'{STYLE}<div class="annex"><h2>{esc(title)}</h2>{body}</div>'
 
 
-def image_tag(png: bytes, alt: str) -> str:
-    """An ``<img>`` carrying the PNG inline (``data:`` URI) and an escaped alt text."""
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{esc(alt)}">'
+def image_tag(image: bytes, mime: str, alt: str) -> str:
+    """An ``<img>`` carrying the image inline (``data:`` URI of type ``mime``, e.g. ``image/svg+xml``)
+    and an escaped alt text."""
+    data = base64.b64encode(image).decode("ascii")
+    return f'<img src="data:{mime};base64,{data}" alt="{esc(alt)}">'
 
 
 def render_charts_section(title: str, intro: str, charts: list, notes: list[str]) -> str:
-    """The charts below the table: each chart (``.png``, ``.alt``, see helpers.charts.Chart) as an
-    inline image, then a sentence for each indicator that has nothing to draw."""
-    figures = [f'<figure class="chart">{image_tag(chart.png, chart.alt)}</figure>' for chart in charts]
+    """The charts below the table: each chart (``.image``, ``.mime``, ``.alt``, see helpers.charts.Chart)
+    as an inline image, then a sentence for each indicator that has nothing to draw."""
+    figures = [f'<figure class="chart">{image_tag(chart.image, chart.mime, chart.alt)}</figure>'
+               for chart in charts]
     body = f'<p class="intro">{esc(intro)}</p>' + "".join(figures)
     body += "".join(f'<p class="small">{esc(note)}</p>' for note in notes)
     return render_section(title, body)

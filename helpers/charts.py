@@ -1,9 +1,16 @@
 """Charts of the annex: each rate indicator per commune (with its target) and across the years.
 
-Figures are built with matplotlib's object API on the Agg canvas (no pyplot state, no display
-needed) and returned as PNG bytes for embedding in the HTML as ``data:`` URIs. Every word on a
-chart comes from ``reference/annex.toml`` (``[charts]``); communes below target are hatched, so
-the chart reads the same without colour.
+Figures are built with matplotlib's object API (no pyplot state, no display needed) and returned
+as SVG documents for embedding in the HTML as ``data:`` URIs. Text stays text
+(``svg.fonttype: none``), so chart words can be selected and searched in the HTML and the PDF;
+the SVG names DejaVu Sans (the font matplotlib measures with), then the browser's sans-serif.
+Every word on a chart comes from ``reference/annex.toml`` (``[charts]``); communes below target
+are hatched, so the chart reads the same without colour.
+
+Drawing dominates the annex's time, so :func:`rate_charts` draws every chart of one kind in one
+figure, cleared between indicators (:func:`_prepare_axes`): matplotlib then keeps the axes and
+their tick objects instead of building them again for each chart. A chart drawn this way is the
+same document as one drawn in a new figure.
 """
 
 from __future__ import annotations
@@ -14,32 +21,67 @@ from dataclasses import dataclass
 
 import matplotlib
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.legend_handler import HandlerPatch
+from matplotlib.patches import Patch, PathPatch, Rectangle
+from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.transforms import Affine2D
 
 from helpers.indicators import STATUS_NOT_MET
 from helpers.numbers import format_number
 from helpers.projection import project_to_target_year
 
-FONT = {"font.family": "DejaVu Sans", "font.size": 9, "svg.fonttype": "none"}
+# "sans-serif" with DejaVu Sans as its only member: matplotlib measures (and warns about missing
+# glyphs) with DejaVu Sans, and the SVG says "'DejaVu Sans', sans-serif" for machines without it.
+# A fixed hash salt makes the SVG's internal ids the same on every run.
+FONT = {"font.family": "sans-serif", "font.sans-serif": ["DejaVu Sans"], "font.size": 9,
+        "svg.fonttype": "none", "svg.hashsalt": "xhht-annex"}
+SVG_MIME = "image/svg+xml"
+# no date (the same figure gives the same bytes) and no Dublin Core block with matplotlib's web address
+SVG_METADATA = {"Date": None, "Creator": None, "Format": None, "Type": None}
 COLOUR_MET, COLOUR_NOT_MET, COLOUR_PLAIN = "#3f6fa8", "#e0b25c", "#7f9cbf"
 HATCH_NOT_MET = "////"
+# Hatched bars are drawn as images at this resolution inside the SVG, everything else stays vector:
+# Chromium prints an SVG hatch pattern (matplotlib's way of hatching in SVG) to PDF as a coarse
+# image of its own (blurred hatching, a PDF twice as large). See also _HatchedKey.
+HATCH_DPI = 200
 TITLE_WIDTH = 84
 MIN_SPAN = 10.0  # percentage points: the least range of a value axis (all-zero data stays readable)
+BAR_HEIGHT, BAR_MARGIN = 0.8, 0.05  # matplotlib's bar height and default axes margin (fraction of the span)
 WIDTH_IN, BAR_IN, LINE_IN, CHAR_IN = 7.2, 0.3, 0.19, 0.078  # figure width, bar pitch, title line, label char
 
 
 @dataclass(frozen=True)
 class Chart:
     """One chart ready to embed (:func:`helpers.annex.render_charts_section`): which indicator,
-    which kind, its Vietnamese alt text and the PNG."""
+    which kind, its Vietnamese alt text and the image (``mime`` says which format)."""
 
     indicator_id: str
     kind: str          # communes | trend
     alt: str
-    png: bytes
+    image: bytes
+    mime: str = SVG_MIME
+
+
+class _HatchedKey(HandlerPatch):
+    """The legend key of a hatched patch, its hatch drawn as lines clipped to the key.
+
+    Not an SVG pattern (see :data:`HATCH_DPI`), and not rasterized: matplotlib misplaces a
+    rasterized artist inside a legend. The key (``handlelength`` × font size, 16 pt here) fits in
+    one tile of the hatch (1 inch), so one copy of :meth:`Path.hatch` is enough.
+    """
+
+    def create_artists(self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans):
+        key = Rectangle((-xdescent, -ydescent), width, height)
+        self.update_prop(key, orig_handle, legend)
+        key.set_hatch(None)
+        key.set_transform(trans)
+        lines = PathPatch(Path.hatch(orig_handle.get_hatch()), fill=False, edgecolor=orig_handle.get_hatchcolor(),
+                          linewidth=orig_handle.get_hatch_linewidth(),
+                          transform=Affine2D().scale(72).translate(-xdescent, -ydescent) + trans)
+        lines.set_clip_path(key)
+        return [key, lines]
 
 
 def _decimal_comma(decimals: int = 0) -> FuncFormatter:
@@ -50,25 +92,46 @@ def _title(text: str) -> str:
     return "\n".join(textwrap.wrap(text, TITLE_WIDTH))
 
 
-def _new_axes(title: str, *, plot_in: float, left_in: float, bottom_in: float = 1.0):
-    """A figure with one axes and fixed margins (inches): constrained layout would double the
-    drawing time, and 30-odd charts are drawn per year."""
+def _prepare_axes(figure: Figure | None, title: str, *, plot_in: float, left_in: float, bottom_in: float = 1.0):
+    """A figure with one axes, fixed margins (inches) and the title.
+
+    Constrained layout would double the drawing time, and 30-odd charts are drawn per year. With
+    ``figure`` (one returned earlier by the same chart function) its axes is cleared of the previous
+    chart and reused; the caller sets everything else again (limits, ticks, labels, legend).
+    """
     top_in = 0.2 + LINE_IN * (title.count("\n") + 1)
     height = top_in + plot_in + bottom_in
-    figure = Figure(figsize=(WIDTH_IN, height))
+    if figure is None:
+        figure = Figure(figsize=(WIDTH_IN, height))
+        axes = figure.add_subplot()
+    else:
+        figure.set_size_inches(WIDTH_IN, height)
+        axes = figure.axes[0]
+        _clear(axes)
     figure.subplots_adjust(left=left_in / WIDTH_IN, right=1 - 0.45 / WIDTH_IN, top=1 - top_in / height,
                            bottom=bottom_in / height)
-    axes = figure.add_subplot()
-    axes.set_title(title, fontsize=10)
+    # an explicit y: the default (automatic) title position measures every tick label once more
+    # per drawing, to move the title above ticks on top, and these axes have none there
+    axes.set_title(title, fontsize=10, y=1.0)
     return figure, axes
 
 
-def figure_png(figure: Figure, dpi: int = 110) -> bytes:
-    """The figure as PNG bytes."""
+def _clear(axes) -> None:
+    """Remove what a chart drew on ``axes`` (bars, lines, texts, legend), keeping the axes itself."""
+    for container in list(axes.containers):
+        container.remove()
+    for artist in [*axes.patches, *axes.lines, *axes.texts, *axes.collections]:
+        artist.remove()
+    if axes.get_legend() is not None:
+        axes.get_legend().remove()
+
+
+def figure_svg(figure: Figure) -> bytes:
+    """The figure as an SVG document (UTF-8), the same bytes for the same figure; rasterized
+    artists (hatched bars) are embedded PNG images at :data:`HATCH_DPI`."""
     buffer = io.BytesIO()
-    FigureCanvasAgg(figure)
     with matplotlib.rc_context(FONT):
-        figure.savefig(buffer, format="png", dpi=dpi)
+        figure.savefig(buffer, format="svg", metadata=SVG_METADATA, dpi=HATCH_DPI)
     return buffer.getvalue()
 
 
@@ -78,10 +141,10 @@ def _target_text(target: float) -> str:
 
 def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
                   indicator_id: str, wording: dict, *, year: int, target_year: int,
-                  units_noun: str) -> tuple[Figure, str] | None:
+                  units_noun: str, figure: Figure | None = None) -> tuple[Figure, str] | None:
     """A bar per commune for one rate indicator, the target as a line; ``None`` without values.
 
-    Returns the figure and its alt text.
+    Returns the figure (``figure``, from an earlier call, when given) and its alt text.
     """
     words = wording["charts"]
     ind = catalogue.set_index("id").loc[indicator_id]
@@ -101,12 +164,19 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
     with matplotlib.rc_context(FONT):
         title = _title(words["commune_title"].format(label=ind["label"], year=year))
         left_in = 0.2 + CHAR_IN * max(len(n) for n in rows["name"])
-        figure, axes = _new_axes(title, plot_in=BAR_IN * len(rows) + 0.2, left_in=left_in)
+        figure, axes = _prepare_axes(figure, title, plot_in=BAR_IN * len(rows) + 0.2, left_in=left_in)
         colours = [COLOUR_PLAIN if target is None else (COLOUR_NOT_MET if b else COLOUR_MET) for b in below]
-        bars = axes.barh(list(rows["name"]), list(values), color=colours, edgecolor="#222222", linewidth=0.6)
+        # numeric positions named by ticks (not category strings, whose order a reused axes would keep)
+        positions = range(len(rows))
+        bars = axes.barh(positions, list(values), height=BAR_HEIGHT, color=colours, edgecolor="#222222",
+                         linewidth=0.6)
+        axes.set_yticks(positions, list(rows["name"]))
+        span = len(rows) - 1 + BAR_HEIGHT
+        axes.set_ylim(-BAR_HEIGHT / 2 - BAR_MARGIN * span, len(rows) - 1 + BAR_HEIGHT / 2 + BAR_MARGIN * span)
         for bar, is_below in zip(bars, below, strict=True):
             if is_below:
                 bar.set_hatch(HATCH_NOT_MET)
+                bar.set_rasterized(True)  # see HATCH_DPI
         for bar, value, status in zip(bars, rows["value"], rows["status"], strict=True):
             text = format_number(value, decimals) if pd.notna(value) else status
             axes.annotate(text, (bar.get_width(), bar.get_y() + bar.get_height() / 2), xytext=(3, 0),
@@ -125,7 +195,8 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
         axes.xaxis.set_major_formatter(_decimal_comma())
         axes.set_xlabel(words["value_axis"])
         axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(-left_in / WIDTH_IN + 0.05, -0.5 / (
-            BAR_IN * len(rows) + 0.2)), ncol=len(handles), fontsize=8, frameon=False)
+            BAR_IN * len(rows) + 0.2)), ncol=len(handles), fontsize=8, frameon=False,
+            handler_map={h: _HatchedKey() for h in handles if isinstance(h, Patch) and h.get_hatch()})
         axes.spines[["top", "right"]].set_visible(False)
 
     details = []
@@ -144,9 +215,12 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
 
 
 def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: str, wording: dict, *,
-                target_year: int, district: str) -> tuple[Figure, str] | None:
+                target_year: int, district: str, figure: Figure | None = None) -> tuple[Figure, str] | None:
     """The district value of one rate indicator per year, its target and the least-squares
-    projection to the target year (as the annex's note computes it); ``None`` without values."""
+    projection to the target year (as the annex's note computes it); ``None`` without values.
+
+    Returns the figure (``figure``, from an earlier call, when given) and its alt text.
+    """
     words = wording["charts"]
     ind = catalogue.set_index("id").loc[indicator_id]
     decimals = int(ind["decimals"])
@@ -159,7 +233,7 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
 
     with matplotlib.rc_context(FONT):
         title = _title(words["trend_title"].format(label=ind["label"]))
-        figure, axes = _new_axes(title, plot_in=2.2, left_in=0.75)
+        figure, axes = _prepare_axes(figure, title, plot_in=2.2, left_in=0.75)
         axes.plot(series.index, series.values, marker="o", color=COLOUR_MET, linewidth=1.8,
                   label=words["district"].format(district=district))
         for x, y in series.items():
@@ -206,14 +280,16 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
 def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, catalogue: pd.DataFrame,
                 communes: pd.DataFrame, wording: dict, *, year: int, target_year: int, district: str,
                 district_code: str, units_noun: str) -> tuple[list[Chart], list[str]]:
-    """Both charts of every rate indicator (catalogue order), and a sentence for each indicator
-    with nothing to draw (e.g. "Không áp dụng")."""
+    """Both charts of every rate indicator (catalogue order), as SVG, and a sentence for each
+    indicator with nothing to draw (e.g. "Không áp dụng"). One figure per kind of chart is drawn
+    again for each indicator (see the module's docstring)."""
     charts: list[Chart] = []
     notes: list[str] = []
+    figures: dict[str, Figure | None] = {"communes": None, "trend": None}
     history = history[(history["unit_code"] == district_code) & (history["year"] <= year)]
     for ind in catalogue[catalogue["kind"] == "rate"].itertuples(index=False):
-        made = commune_chart(indicators, catalogue, communes, ind.id, wording, year=year,
-                             target_year=target_year, units_noun=units_noun)
+        made = commune_chart(indicators, catalogue, communes, ind.id, wording, year=year, target_year=target_year,
+                             units_noun=units_noun, figure=figures["communes"])
         if made is None:
             district_row = indicators[(indicators["indicator_id"] == ind.id)
                                       & (indicators["unit_code"] == district_code)
@@ -222,8 +298,11 @@ def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, catalogue: pd.D
             notes.append(wording["charts"]["no_data"].format(label=ind.label,
                                                              status=status).replace(" ()", ""))
             continue
-        charts.append(Chart(ind.id, "communes", made[1], figure_png(made[0])))
-        trend = trend_chart(history, catalogue, ind.id, wording, target_year=target_year, district=district)
+        figures["communes"] = made[0]
+        charts.append(Chart(ind.id, "communes", made[1], figure_svg(made[0])))
+        trend = trend_chart(history, catalogue, ind.id, wording, target_year=target_year, district=district,
+                            figure=figures["trend"])
         if trend is not None:
-            charts.append(Chart(ind.id, "trend", trend[1], figure_png(trend[0])))
+            figures["trend"] = trend[0]
+            charts.append(Chart(ind.id, "trend", trend[1], figure_svg(trend[0])))
     return charts, notes

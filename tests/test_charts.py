@@ -1,23 +1,32 @@
-"""Charts: both charts for every rate indicator with data, hatched when below target, no missing
-glyph (warnings are errors here), embedded in the HTML with Vietnamese alt text."""
+"""Charts: both charts for every rate indicator with data, as SVG with real text, hatched and
+coloured when below target, no missing glyph (warnings are errors here), the same bytes however
+they are drawn, embedded in the HTML with Vietnamese alt text."""
 
 from __future__ import annotations
 
+import base64
+import io
 import re
+import subprocess
 import warnings
+import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from matplotlib.colors import to_hex
+from matplotlib.patches import PathPatch, Rectangle
+from PIL import Image
 
 from helpers import charts
 from helpers.annex import load_annex_wording
 from helpers.indicators import STATUS_NOT_MET
 from helpers.processed import read_year_table
 from helpers.reference import load_entity, load_indicators, load_units
+from helpers.render import external_references
 from helpers.validation import communes_of
 
 pytestmark = pytest.mark.filterwarnings("error")
-PNG = b"\x89PNG\r\n\x1a\n"
+SVG = "{http://www.w3.org/2000/svg}"
 VIETNAMESE = "Ắ Ằ Ẳ Ẵ Ặ ấ ầ ẩ ẫ ậ ế ề ể ễ ệ ố ồ ổ ỗ ộ ớ ờ ở ỡ ợ ứ ừ ử ữ ự ỳ ỷ ỹ ỵ đ Đ ư ơ"
 
 
@@ -49,7 +58,51 @@ def test_every_rate_indicator_with_data_has_both_charts(charts_2023, inputs):
     assert {i for i, _ in drawn} == set(rates) - {"III.1"}
     assert all((i, "communes") in drawn and (i, "trend") in drawn for i in set(rates) - {"III.1"})
     assert len(notes) == 1 and "Không áp dụng" in notes[0]
-    assert all(c.png.startswith(PNG) for c in made)
+    assert all(c.mime == "image/svg+xml" and ET.fromstring(c.image).tag == f"{SVG}svg" for c in made)
+
+
+def test_chart_words_are_text_in_the_svg(charts_2023, inputs):
+    """Titles, axis words, legend and values stay text (searchable in the HTML and the PDF)."""
+    made, _ = charts_2023
+    words = inputs["wording"]["charts"]
+    svg = {(c.indicator_id, c.kind): _texts(c.image) for c in made}
+    communes = " ".join(svg[("II.1", "communes")])
+    assert "Số người trong độ tuổi lao động được trang bị năng lực thông tin" in communes
+    assert "năm 2023" in communes and words["value_axis"] in communes and "Phường Tứ Hạ" in communes
+    assert "Mục tiêu năm 2025: 50 %" in communes and words["met"] in communes and words["not_met"] in communes
+    trend = svg[("L.1", "trend")]
+    assert {"96,80", "97,05", "97,29", words["year_axis"]} <= set(trend)
+    assert any(t.startswith("Ước tính đến năm 2025 (") for t in trend)
+    assert not any(re.fullmatch(r"[\d.]*\d\.\d+", t) for texts in svg.values() for t in texts)  # decimal commas
+
+
+def test_svg_loads_nothing_and_carries_no_date(charts_2023):
+    made, _ = charts_2023
+    for chart in made:
+        text = chart.image.decode("utf-8")
+        assert not external_references(text)
+        assert all(ref.startswith(("#", "data:image/png;base64,")) for ref in re.findall(r'href="([^"]*)"', text))
+        assert "dc:date" not in text and "matplotlib.org" not in text
+
+
+def test_the_same_chart_gives_the_same_bytes(charts_2023, inputs):
+    """A chart drawn again, alone in a new figure or in a figure reused from another indicator,
+    is the same document as in the year's run (a reused figure keeps nothing of its last chart)."""
+    entity = inputs["entity"]
+    made = {(c.indicator_id, c.kind): c.image for c in charts_2023[0]}
+    args = (inputs["indicators"], inputs["catalogue"], inputs["communes"])
+    kwargs = {"year": 2023, "target_year": entity.target_year, "units_noun": entity.units_noun}
+    alone, _ = charts.commune_chart(*args, "III.3", inputs["wording"], **kwargs)
+    assert charts.figure_svg(alone) == made[("III.3", "communes")]
+    reused, _ = charts.commune_chart(*args, "L.1", inputs["wording"], **kwargs, figure=alone)
+    assert reused is alone and charts.figure_svg(reused) == made[("L.1", "communes")]
+    history = inputs["history"].query(f"unit_code == '{entity.code}' and year <= 2023")
+    trend_kwargs = {"target_year": entity.target_year, "district": entity.name}
+    trend, _ = charts.trend_chart(history, inputs["catalogue"], "II.1", inputs["wording"], **trend_kwargs)
+    again, _ = charts.trend_chart(history, inputs["catalogue"], "II.1", inputs["wording"], **trend_kwargs,
+                                  figure=charts.trend_chart(history, inputs["catalogue"], "L.1", inputs["wording"],
+                                                            **trend_kwargs)[0])
+    assert charts.figure_svg(trend) == charts.figure_svg(again) == made[("II.1", "trend")]
 
 
 def test_alt_texts_are_vietnamese_sentences_with_the_numbers(charts_2023):
@@ -63,7 +116,7 @@ def test_alt_texts_are_vietnamese_sentences_with_the_numbers(charts_2023):
     assert not any(re.search(r"\d\.\d", a) for a in alt.values())  # decimal commas only
 
 
-def test_communes_below_target_are_hatched(inputs):
+def test_communes_below_target_are_hatched_and_coloured(inputs, charts_2023):
     entity = inputs["entity"]
     figure, _ = charts.commune_chart(inputs["indicators"], inputs["catalogue"], inputs["communes"], "III.3",
                                      inputs["wording"], year=2023, target_year=entity.target_year,
@@ -72,7 +125,35 @@ def test_communes_below_target_are_hatched(inputs):
     below = int((rows["status"] == STATUS_NOT_MET).sum())
     bars = figure.axes[0].containers[0]
     assert 0 < below < len(bars)
-    assert sum(1 for bar in bars if bar.get_hatch()) == below
+    hatched = [bar for bar in bars if bar.get_hatch()]
+    assert len(hatched) == below and all(bar.get_rasterized() for bar in hatched)
+    assert all(to_hex(bar.get_facecolor()) == charts.COLOUR_NOT_MET for bar in hatched)
+    assert not any(bar.get_rasterized() for bar in bars if not bar.get_hatch())
+    # the legend's key for "not met": orange, with the hatch as lines clipped to it
+    legend = figure.axes[0].get_legend()
+    lines = legend.findobj(lambda a: type(a) is PathPatch)
+    keys = [r for r in legend.findobj(Rectangle) if to_hex(r.get_facecolor()) == charts.COLOUR_NOT_MET]
+    assert len(keys) == 1 and not keys[0].get_hatch()  # no SVG pattern for the key either
+    assert len(lines) == 1 and len(lines[0].get_path().vertices) > 0 and lines[0].get_clip_box() is not None
+
+
+def test_hatching_is_drawn_into_the_svg_without_patterns(charts_2023, inputs):
+    """A commune chart embeds an image (the hatched bars) exactly when some commune is below target;
+    no chart has an SVG pattern (Chromium prints those blurred)."""
+    rows = inputs["indicators"].query("year == 2023 and unit_code in @codes",
+                                      local_dict={"codes": list(inputs["communes"]["code"])})
+    below = set(rows.loc[rows["status"] == STATUS_NOT_MET, "indicator_id"])
+    made, _ = charts_2023
+    assert not any(b"<pattern" in c.image for c in made)
+    communes = {c.indicator_id: ET.fromstring(c.image) for c in made if c.kind == "communes"}
+    with_images = {i for i, svg in communes.items() if svg.find(f".//{SVG}image") is not None}
+    assert with_images == below & set(communes) and len(with_images) >= 2
+    # II.1: every commune below target, at about 40 %: the image is orange bars with dark hatch lines
+    image = communes["II.1"].find(f".//{SVG}image")
+    data = image.get("{http://www.w3.org/1999/xlink}href") or image.get("href")
+    pixels = Image.open(io.BytesIO(base64.b64decode(data.split(",", 1)[1]))).convert("RGBA")
+    counts = {f"#{r:02x}{g:02x}{b:02x}": n for n, (r, g, b, a) in pixels.getcolors(1 << 20) if a == 255}
+    assert counts.get(charts.COLOUR_NOT_MET, 0) > 1000 and counts.get("#222222", 0) > 1000
 
 
 def test_vietnamese_text_renders_without_missing_glyphs(inputs):
@@ -82,8 +163,15 @@ def test_vietnamese_text_renders_without_missing_glyphs(inputs):
         warnings.simplefilter("error")
         figure, alt = charts.trend_chart(inputs["history"], catalogue, "II.1", inputs["wording"],
                                          target_year=2025, district="thị xã Hương Trà")
-        assert charts.figure_png(figure).startswith(PNG)
-    assert VIETNAMESE in alt
+        svg = charts.figure_svg(figure)
+    assert VIETNAMESE in alt and VIETNAMESE in " ".join(_texts(svg))
+    assert "font-family: 'DejaVu Sans', sans-serif" in svg.decode("utf-8")
+    # the check has teeth: a letter DejaVu Sans lacks is reported while the SVG is written
+    catalogue.loc[catalogue["id"] == "II.1", "label"] = "中"
+    figure, _ = charts.trend_chart(inputs["history"], catalogue, "II.1", inputs["wording"], target_year=2025,
+                                   district="thị xã Hương Trà")
+    with pytest.warns(UserWarning, match="missing from font"):
+        charts.figure_svg(figure)
 
 
 def test_html_embeds_the_charts_inline_with_alt_text(sample_build, charts_2023):
@@ -91,8 +179,30 @@ def test_html_embeds_the_charts_inline_with_alt_text(sample_build, charts_2023):
     parser = _Images()
     parser.feed(html)
     assert len(parser.images) == len(charts_2023[0])
-    assert all(src.startswith("data:image/png;base64,") for src, _ in parser.images)
+    prefix = "data:image/svg+xml;base64,"
+    assert all(src.startswith(prefix) for src, _ in parser.images)
+    assert [base64.b64decode(src.removeprefix(prefix)) for src, _ in parser.images] == [
+        c.image for c in charts_2023[0]]
     assert [alt for _, alt in parser.images] == [c.alt for c in charts_2023[0]]
+
+
+def test_pdf_carries_the_chart_words_as_text(sample_build, charts_2023, inputs):
+    """Chart titles are text in the printed annex too (found by search, copied, read aloud)."""
+    path = sample_build["output"] / "2023" / "annex_2023.pdf"
+    if not path.exists():
+        pytest.skip("no browser on this machine: no PDF")
+    text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,
+                                   text=True, encoding="utf-8").stdout.split())
+    words, labels = inputs["wording"]["charts"], inputs["catalogue"].set_index("id")["label"]
+    titles = [words["commune_title" if c.kind == "communes" else "trend_title"].format(
+        label=labels[c.indicator_id], year=2023) for c in charts_2023[0]]
+    one_line = [t for t in titles if len(t) <= charts.TITLE_WIDTH]  # longer titles are wrapped
+    assert len(one_line) >= 10 and all(title in text for title in one_line)
+
+
+def _texts(svg: bytes) -> list[str]:
+    """The text of every ``<text>`` element of an SVG document."""
+    return ["".join(node.itertext()) for node in ET.fromstring(svg).iter(f"{SVG}text")]
 
 
 class _Images(HTMLParser):
