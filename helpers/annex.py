@@ -17,7 +17,7 @@ from babel.numbers import NumberFormatError, parse_decimal
 from helpers.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
 from helpers.numbers import format_number, round_half_up
 from helpers.paths import REFERENCE_DIR
-from helpers.problems import SEVERITY_LABELS, describe_problem
+from helpers.problems import SEVERITY_LABELS, describe_problems
 from helpers.reference import Entity, nfc
 
 ANNEX_COLUMNS = ["row_id", "row_kind", "style", "tt", "label", "target", "result", "note", "footnotes"]
@@ -53,7 +53,7 @@ STYLE = """
 .annex tbody tr,.annex tbody tr:nth-child(odd),.annex tbody tr:nth-child(even){background:#fff!important}
 .annex table.small td{overflow-wrap:anywhere}
 .annex figure.chart{margin:0 0 1.2em;break-inside:avoid;page-break-inside:avoid}
-.annex figure.chart img{max-width:100%;height:auto;display:block}
+.annex figure.chart img{width:100%;max-width:800px;height:auto;display:block}
 .annex p.draft{text-align:justify;text-indent:2em;margin:.3em 0;line-height:1.45}
 .annex .intro{font-style:italic;font-size:11pt}
 @page{size:A4;margin:18mm 15mm 18mm 20mm}
@@ -417,5 +417,5 @@ def problems_for_display(problems: pd.DataFrame) -> pd.DataFrame:
     ranked = problems.assign(_rank=problems["severity"].map(order)).sort_values("_rank", kind="stable")
     return pd.DataFrame({
         "severity": ranked["severity"].map(SEVERITY_LABELS),
-        "text": [describe_problem(p) for _, p in ranked.iterrows()],
+        "text": describe_problems(ranked),
     }).reset_index(drop=True)
