@@ -171,6 +171,27 @@ def _stop_kernels() -> None:
     _KERNELS.clear()
 
 
+# One browser per process too (helpers.pdf.BrowserSession), printing every year this process builds:
+# started on the first PDF, started again if it stopped, stopped with the process.
+_BROWSER: list = []
+
+
+def _browser_session():
+    """This process's browser session (its browser starts on first use)."""
+    from helpers.pdf import BrowserSession
+
+    if not _BROWSER:
+        multiprocessing.util.Finalize(None, _stop_browser, exitpriority=10)
+        _BROWSER.append(BrowserSession())
+    return _BROWSER[0]
+
+
+def _stop_browser() -> None:
+    for session in _BROWSER:
+        session.close()
+    _BROWSER.clear()
+
+
 def _execute(notebook: str, staging: Path, parameters: dict, kernel_name: str) -> None:
     import papermill
 
@@ -253,7 +274,8 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
             export_year_workbook(processed_dir, year, staging / f"annex_{year}.xlsx")
             result.pdf = print_annex_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
-                                         screenshot_path=staging / f"annex_{year}_page1.png").summary
+                                         screenshot_path=staging / f"annex_{year}_page1.png",
+                                         session=_browser_session()).summary
         out_dir.mkdir(parents=True, exist_ok=True)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C waits for the moves
         try:

@@ -5,16 +5,26 @@ macOS. The page size and margins come from the annex's CSS (``@page``); the brow
 header or footer and never touches the network or the user's profile. Without a browser the
 result is "skipped" with one Vietnamese line saying how to install one: the HTML annex stands
 on its own.
+
+Two ways to print: one browser start per page (``--print-to-pdf``, any platform), or a
+:class:`BrowserSession` that keeps one headless browser running and drives it over the DevTools
+protocol (``--remote-debugging-pipe``, POSIX), which the batch uses to print year after year.
 """
 
 from __future__ import annotations
 
+import base64
+import itertools
+import json
 import logging
 import os
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,8 +53,19 @@ COMMON_FLAGS = (
     "--no-first-run", "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
     "--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
 )
+# no virtual time (the session waits for the load event); no --no-pdf-header-footer: it is --print-to-pdf's
+# (Page.printToPDF says displayHeaderFooter=false), and with it Chromium 156 kills every DevTools tab's renderer
+SESSION_FLAGS = (*(f for f in COMMON_FLAGS if not f.startswith("--virtual-time") and f != "--no-pdf-header-footer"),
+                 "--remote-debugging-pipe")
 SCREENSHOT_WINDOW = "1000,1414"  # A4 proportions
 TIMEOUT_SECONDS = 180
+# Page.printToPDF: paper size and margins from the annex's @page rule, backgrounds as --print-to-pdf prints them
+PRINT_PARAMETERS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False}
+# the browser reads DevTools commands on its file descriptor 3 and writes answers on 4; /bin/sh puts the
+# pipes it gets as stdin and stdout there (Python's subprocess cannot choose a child's descriptor numbers)
+PIPE_LAUNCHER = ("/bin/sh", "-c", 'exec "$@" 3<&0 4>&1 </dev/null >/dev/null', "sh")
+TAB_GONE_EVENTS = ("Inspector.detached", "Inspector.targetCrashed", "Target.detachedFromTarget")
+STOP_SECONDS = 5
 INSTALL_HINT = {
     "linux": "Không tìm thấy trình duyệt Chromium/Chrome để in PDF, bỏ qua PDF (HTML vẫn được lập); "
              "cài bằng: sudo apt-get install chromium",
@@ -101,10 +122,25 @@ def install_hint(platform: str | None = None) -> str:
 
 def browser_command(browser: Path, profile_dir: Path, action: list[str], url: str) -> list[str]:
     """The command line printing or capturing ``url`` in a throw-away profile, offline-minded."""
-    flags = [str(browser), *COMMON_FLAGS, f"--user-data-dir={profile_dir}"]
+    return [*_launch(browser, profile_dir, COMMON_FLAGS), *action, url]
+
+
+def session_command(browser: Path, profile_dir: Path) -> list[str]:
+    """The command line of a browser waiting for DevTools commands on its pipe (no page, no virtual time)."""
+    return _launch(browser, profile_dir, SESSION_FLAGS)
+
+
+def _launch(browser: Path, profile_dir: Path, flags: tuple[str, ...]) -> list[str]:
+    command = [str(browser), *flags, f"--user-data-dir={profile_dir}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
-        flags.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
-    return [*flags, *action, url]
+        command.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    return command
+
+
+def _failure_reason(code: int | None, stderr: str) -> str:
+    """"trình duyệt báo lỗi (mã N) <last line the browser wrote on stderr>"."""
+    last = stderr.strip().splitlines()[-1:] or [""]
+    return f"trình duyệt báo lỗi (mã {code}) {last[0]}".strip()
 
 
 def _run(command: list[str], produced: Path) -> str:
@@ -116,22 +152,288 @@ def _run(command: list[str], produced: Path) -> str:
     except OSError as exc:
         return f"không chạy được trình duyệt ({exc})"
     if done.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
-        last = (done.stderr or "").strip().splitlines()[-1:] or [""]
-        return f"trình duyệt báo lỗi (mã {done.returncode}) {last[0]}".strip()
+        return _failure_reason(done.returncode, done.stderr or "")
     return ""
 
 
+class BrowserError(Exception):
+    """The browser of a session failed: the message is one Vietnamese line for the result.
+
+    ``stopped`` says the browser process is gone (crashed, killed, or failed to start)."""
+
+    def __init__(self, reason: str, *, stopped: bool = False):
+        super().__init__(reason)
+        self.stopped = stopped
+
+
+class BrowserSession:
+    """One headless browser kept running to print page after page over the DevTools protocol.
+
+    ``start()`` launches it (a throw-away profile, the offline-minded flags, ``--remote-debugging-pipe``);
+    ``capture()`` prints one page in a new tab and closes the tab; ``close()`` (or leaving a ``with``
+    block) stops it. Every wait has a deadline: a browser that does not answer in ``timeout`` seconds
+    is stopped and the call raises :class:`BrowserError`, as it does when the browser died or
+    refused a command. The browser chosen is ``browser`` or :func:`find_browser`'s (None: no browser).
+    POSIX only (``supported``): elsewhere :func:`print_annex_pdf` starts one browser per page.
+    """
+
+    supported = os.name == "posix"
+
+    def __init__(self, browser: Path | None = None, *, timeout: float = TIMEOUT_SECONDS):
+        self.browser = Path(browser) if browser is not None else find_browser()
+        self.timeout = timeout
+        self.starts = 0                                   # how many times a browser was launched
+        self._process: subprocess.Popen | None = None
+        self._work: tempfile.TemporaryDirectory | None = None
+        self._to_browser = self._from_browser = -1
+        self._received = bytearray()
+        self._events: list[dict] = []
+        self._tab: str | None = None                      # the DevTools session of the page being printed
+        self._ids = itertools.count(1)
+
+    def __enter__(self) -> BrowserSession:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def running(self) -> bool:
+        """Whether the browser process is alive (it may still fail to answer)."""
+        return self._process is not None and self._process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    def start(self) -> None:
+        """Launch the browser (stopping any earlier one) and check that it answers on the pipe."""
+        if self.browser is None:
+            raise BrowserError(install_hint(), stopped=True)
+        self.close()
+        self._work = tempfile.TemporaryDirectory(prefix="xhht-browser-", ignore_cleanup_errors=True)
+        work = Path(self._work.name)
+        command_end, self._to_browser = os.pipe()
+        self._from_browser, answer_end = os.pipe()
+        os.set_blocking(self._to_browser, False)
+        try:
+            with open(work / "stderr.log", "wb") as stderr:
+                # its own session: Ctrl-C in the terminal does not stop a print half-way (the batch decides);
+                # the browser still quits when this process dies, as its pipe closes
+                self._process = subprocess.Popen([*PIPE_LAUNCHER, *session_command(self.browser, work / "profile")],
+                                                 stdin=command_end, stdout=answer_end, stderr=stderr,
+                                                 start_new_session=True)
+        except OSError as exc:
+            self.close()
+            raise BrowserError(f"không chạy được trình duyệt ({exc})", stopped=True) from exc
+        finally:
+            os.close(command_end)
+            os.close(answer_end)
+        self.starts += 1
+        try:
+            self._call("Browser.getVersion", deadline=time.monotonic() + self.timeout)
+        except BrowserError:
+            self.close()
+            raise
+
+    def capture(self, url: str, *, screenshot: bool = True) -> tuple[bytes, bytes | None]:
+        """The PDF of ``url`` and, if asked, a PNG of its first screen (``SCREENSHOT_WINDOW``).
+
+        Opens a tab, waits for the page's load event, prints, closes the tab. On any failure the
+        browser is stopped (the next ``start()`` gets a fresh one) and :class:`BrowserError` raised.
+        """
+        deadline = time.monotonic() + self.timeout
+        try:
+            self._events.clear()
+            target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
+            tab = self._tab = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
+                                         deadline=deadline)["sessionId"]
+            for method, params in (("Page.enable", {}), ("Page.setLifecycleEventsEnabled", {"enabled": True})):
+                self._call(method, params, tab=tab, deadline=deadline)
+            if screenshot:
+                width, height = (int(v) for v in SCREENSHOT_WINDOW.split(","))
+                self._call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
+                           "deviceScaleFactor": 1, "mobile": False}, tab=tab, deadline=deadline)
+            navigation = self._call("Page.navigate", {"url": url}, tab=tab, deadline=deadline)
+            if navigation.get("errorText"):
+                raise BrowserError(f"trình duyệt không mở được trang ({navigation['errorText']})")
+            # the new tab's about:blank also reports "load": wait for the one of this navigation
+            self._wait_for_event(tab, "Page.lifecycleEvent", deadline, name="load",
+                                 loaderId=navigation.get("loaderId"), frameId=navigation.get("frameId"))
+            shot = None
+            if screenshot:
+                shot = base64.b64decode(self._call("Page.captureScreenshot", {"format": "png"}, tab=tab,
+                                                   deadline=deadline)["data"])
+            printed = base64.b64decode(self._call("Page.printToPDF", PRINT_PARAMETERS, tab=tab,
+                                                  deadline=deadline)["data"])
+        except BrowserError:
+            self.close()
+            raise
+        except (KeyError, ValueError, TypeError) as exc:  # an answer without the expected fields
+            self.close()
+            raise BrowserError(f"trình duyệt trả lời không đúng ({type(exc).__name__}: {exc})") from exc
+        finally:
+            self._tab = None
+        try:
+            self._call("Target.closeTarget", {"targetId": target}, deadline=deadline)
+        except BrowserError as exc:  # the page is printed; the next print starts a fresh browser
+            log.warning("PDF: %s", exc)
+            self.close()
+        return printed, shot
+
+    def close(self) -> None:
+        """Stop the browser (and its helper processes) and delete its profile. Safe to call twice."""
+        for fd in (self._to_browser, self._from_browser):
+            if fd >= 0:
+                os.close(fd)
+        self._to_browser = self._from_browser = -1
+        self._received.clear()
+        process, self._process = self._process, None
+        if process is not None and process.poll() is None:
+            self._signal_group(process, signal.SIGTERM)
+            try:
+                process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                self._signal_group(process, signal.SIGKILL)
+                process.wait(timeout=STOP_SECONDS)
+        if self._work is not None:
+            self._work.cleanup()
+            self._work = None
+
+    @staticmethod
+    def _signal_group(process: subprocess.Popen, signum: int) -> None:
+        try:
+            os.killpg(process.pid, signum)  # the browser leads its own process group (start_new_session)
+        except ProcessLookupError:
+            pass
+
+    def _call(self, method: str, params: dict | None = None, *, tab: str | None = None,
+              deadline: float) -> dict:
+        """Send one command and return its result; events read meanwhile are kept for _wait_for_event."""
+        ident = next(self._ids)
+        message = {"id": ident, "method": method, "params": params or {}}
+        if tab is not None:
+            message["sessionId"] = tab
+        self._send(json.dumps(message).encode() + b"\0", deadline)
+        while True:
+            answer = self._receive(deadline)
+            if answer.get("id") == ident:
+                if "error" in answer:
+                    raise BrowserError(f"trình duyệt báo lỗi ({method}: {answer['error'].get('message', '')})")
+                return answer.get("result", {})
+            self._keep_event(answer)
+
+    def _wait_for_event(self, tab: str, method: str, deadline: float, **wanted) -> dict:
+        """The first event ``method`` of ``tab`` whose parameters hold ``wanted`` (read earlier or now)."""
+        def matches(event: dict) -> bool:
+            params = event.get("params", {})
+            return (event.get("method") == method and event.get("sessionId") == tab
+                    and all(params.get(k) == v for k, v in wanted.items()))
+
+        while True:
+            found = next((e for e in self._events if matches(e)), None)
+            self._events.clear()
+            if found is not None:
+                return found
+            self._keep_event(self._receive(deadline))
+
+    def _keep_event(self, message: dict) -> None:
+        """Keep an event for _wait_for_event; fail at once when the page being printed is gone
+        (its renderer crashed or it was closed) rather than wait for an answer that cannot come."""
+        if "method" not in message:
+            return
+        params = message.get("params", {})
+        if (self._tab is not None and message["method"] in TAB_GONE_EVENTS
+                and self._tab in (message.get("sessionId"), params.get("sessionId"))):
+            raise BrowserError(f"trình duyệt đóng trang giữa chừng ({params.get('reason', message['method'])})")
+        self._events.append(message)
+
+    def _send(self, data: bytes, deadline: float) -> None:
+        if self._to_browser < 0:
+            raise BrowserError("trình duyệt chưa chạy", stopped=True)
+        view = memoryview(data)
+        while view:
+            self._wait_ready([], [self._to_browser], deadline)
+            try:
+                view = view[os.write(self._to_browser, view):]
+            except BlockingIOError:
+                continue
+            except OSError as exc:  # BrokenPipeError: the browser is gone
+                raise self._stopped() from exc
+
+    def _receive(self, deadline: float) -> dict:
+        """The next message from the browser (JSON ended by a NUL byte)."""
+        if self._from_browser < 0:
+            raise BrowserError("trình duyệt chưa chạy", stopped=True)
+        end = self._received.find(b"\0")
+        while end < 0:
+            self._wait_ready([self._from_browser], [], deadline)
+            chunk = os.read(self._from_browser, 1 << 20)
+            if not chunk:
+                raise self._stopped()
+            searched = len(self._received)
+            self._received += chunk
+            end = self._received.find(b"\0", searched)
+        message = json.loads(self._received[:end])
+        del self._received[:end + 1]
+        return message
+
+    def _wait_ready(self, readers: list[int], writers: list[int], deadline: float) -> None:
+        remaining = deadline - time.monotonic()
+        if remaining > 0:
+            ready = select.select(readers, writers, [], remaining)
+            if ready[0] or ready[1]:
+                return
+        raise BrowserError(f"trình duyệt không trả lời sau {self.timeout:g} giây")
+
+    def _stopped(self) -> BrowserError:
+        """The browser closed its pipe: its exit code and last line on stderr, when it has them."""
+        code = None
+        if self._process is not None:
+            try:
+                code = self._process.wait(timeout=STOP_SECONDS)
+            except subprocess.TimeoutExpired:
+                pass
+        stderr = ""
+        if self._work is not None:
+            log_path = Path(self._work.name) / "stderr.log"
+            stderr = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
+        return BrowserError(_failure_reason(code, stderr), stopped=True)
+
+
+def _capture_in_session(session: BrowserSession, url: str, screenshot: bool) -> tuple[bytes, bytes | None] | str:
+    """The page printed by the session's browser, started if it is not running, and started once
+    more if it was running but died during this print; else the reason it failed."""
+    while True:
+        was_running = session.running
+        try:
+            if not was_running:
+                session.start()
+            return session.capture(url, screenshot=screenshot)
+        except BrowserError as exc:
+            if not (was_running and exc.stopped):
+                return str(exc)
+            log.warning("PDF: %s; khởi động lại trình duyệt", exc)
+
+
 def print_annex_pdf(html_path: Path, pdf_path: Path, *, screenshot_path: Path | None = None,
-                    browser: Path | None = None) -> PdfResult:
+                    browser: Path | None = None, session: BrowserSession | None = None) -> PdfResult:
     """Print ``html_path`` to ``pdf_path`` (A4 from the page's CSS), and capture page 1 as PNG.
 
-    Never raises for a missing or failing browser: the result says what happened.
+    With ``session`` the page is printed by that session's long-running browser (started if need
+    be; ``browser`` is then not used); without, one browser (``browser`` or the one found) is
+    started for this page. Never raises for a missing or failing browser: the result says what
+    happened. The files are written whole or not at all.
     """
+    if session is not None:
+        browser = session.browser
     browser = browser or find_browser()
     if browser is None:
         reason = install_hint()
         log.warning(reason)
         return PdfResult("skipped", reason)
+    if session is not None and session.supported:
+        return _print_in_session(session, html_path, pdf_path, screenshot_path)
     url = Path(html_path).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="xhht-browser-") as work:
         work_dir = Path(work)
@@ -149,3 +451,15 @@ def print_annex_pdf(html_path: Path, pdf_path: Path, *, screenshot_path: Path | 
         if screenshot_path is not None and captured.is_file():
             shot = write_bytes_atomically(screenshot_path, captured.read_bytes())
     return PdfResult("built", pdf=Path(pdf_path), screenshot=shot, browser=str(browser))
+
+
+def _print_in_session(session: BrowserSession, html_path: Path, pdf_path: Path,
+                      screenshot_path: Path | None) -> PdfResult:
+    captured = _capture_in_session(session, Path(html_path).resolve().as_uri(), screenshot_path is not None)
+    if isinstance(captured, str):
+        log.warning("PDF: %s", captured)
+        return PdfResult("failed", captured, browser=str(session.browser))
+    printed, shot = captured
+    write_bytes_atomically(pdf_path, printed)
+    shot_path = write_bytes_atomically(screenshot_path, shot) if screenshot_path is not None and shot else None
+    return PdfResult("built", pdf=Path(pdf_path), screenshot=shot_path, browser=str(session.browser))

@@ -1,12 +1,16 @@
-"""The PDF annex: A4, every label and value of the table in its text; no browser → skipped, said once."""
+"""The PDF annex: A4, every label and value of the table in its text; no browser → skipped, said once.
+A long-lived browser session prints page after page the same way, and survives its browser dying."""
 
 from __future__ import annotations
 
 import os
+import signal
 import stat
+import struct
 import subprocess
 import sys
 import unicodedata
+from pathlib import Path
 
 import pytest
 
@@ -30,6 +34,59 @@ A4_POINTS = (595.28, 841.89)
 
 def _collapse(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _pdf_text(path: Path) -> str:
+    return _collapse(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True,
+                                    check=True, text=True, encoding="utf-8").stdout)
+
+
+def _page_size(path: Path) -> tuple[float, float]:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
+    size = next(line for line in info.splitlines() if line.startswith("Page size:"))
+    width, height = (float(v) for v in size.split(":")[1].split("pts")[0].split("x"))
+    return width, height
+
+
+def _is_a4(path: Path) -> bool:
+    width, height = _page_size(path)
+    return abs(width - A4_POINTS[0]) <= 1 and abs(height - A4_POINTS[1]) <= 1
+
+
+def _page(path: Path, text: str) -> Path:
+    """A small annex-like page: A4 and margins from @page, Vietnamese text, no script."""
+    path.write_text('<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><style>'
+                    "@page{size:A4;margin:18mm 15mm 18mm 20mm} body{font-family:serif}</style></head>"
+                    f"<body><h1>{text}</h1><table><tr><td>Chỉ tiêu</td><td>97,29</td></tr></table></body></html>",
+                    encoding="utf-8")
+    return path
+
+
+def _fake_browser(path: Path, body: str) -> Path:
+    path.write_text(body)
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+    return path
+
+
+# a "browser" that answers the session's first command on the DevTools pipe, then dies on the next one
+DYING_BROWSER = rf"""#!{sys.executable}
+import json, os, sys
+with open(os.path.join(os.path.dirname(sys.argv[0]), "starts.txt"), "a") as starts:
+    starts.write("start\n")
+received = b""
+while True:
+    chunk = os.read(3, 65536)
+    if not chunk:
+        sys.exit(0)
+    received += chunk
+    while b"\0" in received:
+        raw, _, received = received.partition(b"\0")
+        message = json.loads(raw)
+        if message["method"] != "Browser.getVersion":
+            sys.stderr.write("gone\n")
+            sys.exit(5)
+        os.write(4, json.dumps({{"id": message["id"], "result": {{"product": "Fake/1"}}}}).encode() + b"\0")
+"""
 
 
 @pytest.fixture(scope="module")
@@ -88,11 +145,14 @@ def test_page_one_screenshot_is_written_for_review(sample_build):
     assert shot.stat().st_size > 10_000
 
 
-def test_without_a_browser_the_pdf_is_skipped_with_one_vietnamese_line(tmp_path, monkeypatch):
+@pytest.mark.parametrize("in_session", [False, True], ids=["one-shot", "session"])
+def test_without_a_browser_the_pdf_is_skipped_with_one_vietnamese_line(tmp_path, monkeypatch, in_session):
     monkeypatch.setattr(pdf, "find_browser", lambda *a, **k: None)
     html = tmp_path / "annex.html"
     html.write_text('<html lang="vi"><body>Phụ lục</body></html>', encoding="utf-8")
-    result = pdf.print_annex_pdf(html, tmp_path / "annex.pdf", screenshot_path=tmp_path / "page1.png")
+    session = pdf.BrowserSession() if in_session else None
+    result = pdf.print_annex_pdf(html, tmp_path / "annex.pdf", screenshot_path=tmp_path / "page1.png",
+                                 session=session)
     assert result.status == "skipped"
     assert result.summary == f"skipped: {result.reason}"
     assert "\n" not in result.reason and result.reason.startswith("Không tìm thấy trình duyệt")
@@ -101,15 +161,81 @@ def test_without_a_browser_the_pdf_is_skipped_with_one_vietnamese_line(tmp_path,
     assert not (tmp_path / "annex.pdf").exists() and not (tmp_path / "page1.png").exists()
 
 
-def test_a_failing_browser_is_reported_not_raised(tmp_path):
-    fake = tmp_path / "chromium"
-    fake.write_text("#!/bin/sh\necho 'kaboom' >&2\nexit 3\n")
-    fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
+@pytest.mark.parametrize("in_session", [False, True], ids=["one-shot", "session"])
+def test_a_failing_browser_is_reported_not_raised(tmp_path, in_session):
+    fake = _fake_browser(tmp_path / "chromium", "#!/bin/sh\necho 'kaboom' >&2\nexit 3\n")
     html = tmp_path / "annex.html"
     html.write_text("<html></html>", encoding="utf-8")
-    result = pdf.print_annex_pdf(html, tmp_path / "annex.pdf", browser=fake)
+    session = pdf.BrowserSession(fake) if in_session else None
+    result = pdf.print_annex_pdf(html, tmp_path / "annex.pdf", browser=fake, session=session)
     assert result.status == "failed" and "mã 3" in result.reason and "kaboom" in result.reason
     assert not (tmp_path / "annex.pdf").exists()
+    if session is not None:
+        assert session.starts == 1 and not session.running  # a browser that cannot start is not tried again
+
+
+def test_one_session_prints_two_pages_each_with_its_own_text(tmp_path):
+    first, second = _page(tmp_path / "a.html", "Phụ lục năm 2022"), _page(tmp_path / "b.html", "Báo cáo năm 2023")
+    with pdf.BrowserSession() as session:
+        results = [pdf.print_annex_pdf(html, html.with_suffix(".pdf"), session=session) for html in (first, second)]
+        assert [r.status for r in results] == ["built", "built"], [r.summary for r in results]
+        assert session.starts == 1 and session.running       # one browser printed both
+        _page(first, "Phụ lục đã sửa")                        # the same file again, changed: no stale copy
+        again = pdf.print_annex_pdf(first, tmp_path / "a-again.pdf", session=session)
+    assert not session.running
+    texts = [_pdf_text(path) for path in (tmp_path / "a.pdf", tmp_path / "b.pdf", tmp_path / "a-again.pdf")]
+    assert "Phụ lục năm 2022" in texts[0] and "Báo cáo năm 2023" not in texts[0]
+    assert "Báo cáo năm 2023" in texts[1] and "Phụ lục năm 2022" not in texts[1]
+    assert again.status == "built" and "Phụ lục đã sửa" in texts[2] and "Phụ lục năm 2022" not in texts[2]
+    assert all("Chỉ tiêu 97,29" in text for text in texts)
+    assert all(_is_a4(path) for path in (tmp_path / "a.pdf", tmp_path / "b.pdf", tmp_path / "a-again.pdf"))
+
+
+def test_a_session_whose_browser_was_killed_starts_a_new_one(tmp_path):
+    first, second = _page(tmp_path / "a.html", "Trước"), _page(tmp_path / "b.html", "Sau khi khởi động lại")
+    with pdf.BrowserSession() as session:
+        assert pdf.print_annex_pdf(first, tmp_path / "a.pdf", session=session).status == "built"
+        killed = session.pid
+        os.killpg(killed, signal.SIGKILL)                     # the browser and its helper processes
+        result = pdf.print_annex_pdf(second, tmp_path / "b.pdf", session=session)
+        assert result.status == "built", result.summary
+        assert session.starts == 2 and session.pid != killed
+    assert "Sau khi khởi động lại" in _pdf_text(tmp_path / "b.pdf") and _is_a4(tmp_path / "b.pdf")
+
+
+def test_a_browser_dying_during_a_print_is_started_once_more_then_reported(tmp_path):
+    fake = _fake_browser(tmp_path / "dying-browser", DYING_BROWSER)
+    with pdf.BrowserSession(fake, timeout=60) as session:
+        session.start()
+        result = pdf.print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf",
+                                     screenshot_path=tmp_path / "page1.png", session=session)
+        assert result.status == "failed" and "mã 5" in result.reason and "gone" in result.reason, result.summary
+        assert session.starts == 2 and not session.running
+    assert (tmp_path / "starts.txt").read_text().splitlines() == ["start", "start"]
+    assert not (tmp_path / "a.pdf").exists() and not (tmp_path / "page1.png").exists()
+
+
+def test_a_browser_that_never_answers_is_stopped_after_the_timeout(tmp_path):
+    pid_file = tmp_path / "pid"
+    fake = _fake_browser(tmp_path / "silent-browser", f"#!/bin/sh\necho $$ > {pid_file}\nexec sleep 600\n")
+    with pdf.BrowserSession(fake, timeout=1) as session:
+        result = pdf.print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf", session=session)
+        assert result.status == "failed" and result.reason == "trình duyệt không trả lời sau 1 giây"
+        assert not session.running
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(pid_file.read_text()), 0)                 # stopped, not left behind
+    assert not (tmp_path / "a.pdf").exists()
+
+
+@pytest.mark.parametrize("in_session", [False, True], ids=["one-shot", "session"])
+def test_the_screenshot_is_a_png_of_the_window_size(tmp_path, in_session):
+    with pdf.BrowserSession() as session:
+        result = pdf.print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf",
+                                     screenshot_path=tmp_path / "page1.png", session=session if in_session else None)
+    assert result.status == "built" and result.screenshot == tmp_path / "page1.png", result.summary
+    data = result.screenshot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    assert struct.unpack(">II", data[16:24]) == tuple(int(v) for v in pdf.SCREENSHOT_WINDOW.split(","))
 
 
 def test_find_browser_looks_in_windows_install_folders_and_honours_the_override(tmp_path):
@@ -132,6 +258,10 @@ def test_browser_command_is_headless_offline_and_without_header_footer(tmp_path)
                  f"--user-data-dir={tmp_path / 'profile'}"):
         assert flag in command
     assert ("--no-sandbox" in command) == (hasattr(os, "geteuid") and os.geteuid() == 0)
+    session = pdf.session_command(tmp_path / "chromium", tmp_path / "profile")
+    assert "--remote-debugging-pipe" in session and f"--user-data-dir={tmp_path / 'profile'}" in session
+    assert not any(flag.startswith("--virtual-time") for flag in session)  # the session waits for "load"
+    assert "--no-pdf-header-footer" not in session  # with it Chromium 156 kills the DevTools tabs' renderers
 
 
 def test_batch_summary_says_when_the_pdf_was_skipped(capsys):
