@@ -104,53 +104,76 @@ del _sys"""
 @functools.cache
 def _reused_kernel_manager_class() -> type:
     from jupyter_client import AsyncKernelManager
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ConnectedClient(AsyncKernelClient):
+        """A client that stays connected to its warm kernel across notebooks.
+
+        jupyter_client's ``wait_for_ready`` ends by waiting until IOPub has been silent for 0.2 s;
+        papermill calls it for every notebook, and so did the reset before it. Once this client
+        has seen the kernel ready, its channels stay open, so later calls return at once (a dead
+        kernel is still noticed: :func:`_warm_kernel` checks ``is_alive`` before each notebook).
+        """
+
+        ready = False
+
+        def start_channels(self, *args, **kwargs) -> None:
+            if not self.channels_running:      # papermill starts them again for each notebook
+                super().start_channels(*args, **kwargs)
+
+        async def wait_for_ready(self, timeout: float | None = None) -> None:
+            if not self.ready:
+                await super().wait_for_ready(timeout=timeout)
+                self.ready = True
 
     class ReusedKernelManager(AsyncKernelManager):
-        """Closes the clients papermill opens on it (papermill only closes them on kernels it owns)."""
+        """Gives papermill the same connected client for every notebook run on this kernel."""
+
+        connected = None
 
         def client(self, **kwargs):
-            kc = super().client(**kwargs)
-            self.opened = [*getattr(self, "opened", []), kc]
-            return kc
+            if self.connected is None:
+                self.connected = ConnectedClient(parent=self, **{
+                    **self.get_connection_info(session=True), **kwargs})
+                self.connected.start_channels()
+            return self.connected
 
         def close_clients(self) -> None:
-            for kc in getattr(self, "opened", []):
-                kc.stop_channels()
-            self.opened = []
+            if self.connected is not None:
+                self.connected.stop_channels()
+                self.connected = None
 
     return ReusedKernelManager
 
 
 def _warm_kernel(kernel_name: str):
     """This process's kernel (started on first use, restarted if it died), reset for a new notebook."""
-    from jupyter_client import BlockingKernelClient
     from jupyter_core.utils import run_sync
 
     for attempt in range(KERNEL_START_ATTEMPTS):
         km = _KERNELS.get(kernel_name)
         if km is None or not run_sync(km.is_alive)():
             if km is not None:
+                km.close_clients()
                 run_sync(km.cleanup_resources)()
             if not _KERNELS:
                 multiprocessing.util.Finalize(None, _stop_kernels, exitpriority=10)
             km = _reused_kernel_manager_class()(kernel_name=kernel_name)
             run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
             _KERNELS[kernel_name] = km
-        kc = BlockingKernelClient()
-        kc.load_connection_info(km.get_connection_info())
-        kc.start_channels()
+        kc = km.client()
         try:
-            kc.wait_for_ready(timeout=120)
-            kc.execute_interactive(RESET_CODE, store_history=False, timeout=120, output_hook=lambda msg: None)
+            run_sync(kc.wait_for_ready)(timeout=120)
+            run_sync(kc.execute_interactive)(RESET_CODE, store_history=False, timeout=120,
+                                             output_hook=lambda msg: None)
             return km
         except RuntimeError:  # "Kernel died before replying to kernel_info": seen under heavy load
             if attempt + 1 == KERNEL_START_ATTEMPTS:
                 raise
             log.warning("Kernel %s stopped while starting; starting it again", kernel_name)
+            km.close_clients()
             run_sync(km.shutdown_kernel)(now=True)
             _KERNELS.pop(kernel_name, None)
-        finally:
-            kc.stop_channels()
     raise AssertionError("unreachable")
 
 
@@ -197,14 +220,11 @@ def _execute(notebook: str, staging: Path, parameters: dict, kernel_name: str) -
 
     wanted = {k: v for k, v in parameters.items() if k in NOTEBOOK_PARAMETERS[notebook]}
     km = _warm_kernel(kernel_name)
-    try:
-        papermill.execute_notebook(
-            str(NOTEBOOKS_DIR / notebook), str(staging / notebook), parameters=wanted,
-            kernel_name=kernel_name, cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
-            report_mode=True, km=km,
-        )
-    finally:
-        km.close_clients()
+    papermill.execute_notebook(
+        str(NOTEBOOKS_DIR / notebook), str(staging / notebook), parameters=wanted,
+        kernel_name=kernel_name, cwd=str(NOTEBOOKS_DIR), progress_bar=False, log_output=False,
+        report_mode=True, km=km, request_save_on_cell_execute=False,   # written once, at the end
+    )
 
 
 def _redirect_stderr(path: Path) -> int:
