@@ -177,9 +177,18 @@ def _warm_kernel(kernel_name: str):
     raise AssertionError("unreachable")
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Workers ignore Ctrl-C: the parent decides how to stop (see build_annexes)."""
+def _init_worker() -> None:
+    """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), and skip the
+    IRI syntax checker of jsonschema.
+
+    papermill and nbconvert import nbformat, whose jsonschema imports ``rfc3987_syntax`` when it is
+    installed (jupyterlab's dependencies install it); that module compiles some thirty Earley
+    grammars at import, 1-2 s of CPU on this project's 2-core machines (python-jsonschema/jsonschema
+    issue 1428). No notebook schema uses the "iri" format, and jsonschema treats the module as
+    optional: marking it absent in the worker processes changes nothing but the start-up time.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.modules.setdefault("rfc3987_syntax", None)
 
 
 def _stop_kernels() -> None:
@@ -419,7 +428,7 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                 continue
             if pool is None:
                 pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_leave_interrupts_to_the_parent)
+                                           initializer=_init_worker)
             bar.set_postfix_str(STEP_LABELS[step])
             queue, running = list(todo), {}
             # at most `jobs` steps in flight, so that Ctrl-C only waits for the ones running

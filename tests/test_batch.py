@@ -9,7 +9,7 @@ import pytest
 from openpyxl import load_workbook
 
 from helpers.batch import build_annexes, discover_years, main
-from helpers.paths import RAW_DIR
+from helpers.paths import PROJECT_ROOT, RAW_DIR
 
 
 def test_every_sample_year_is_built(sample_build):
@@ -140,3 +140,20 @@ def test_strings_from_data_files_are_escaped_in_the_annex(bad_build):
     assert "<script>alert(1)" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "Cảnh báo" in html and "Xã Bình Thành (20041)" in html
+
+
+def test_workers_skip_the_iri_grammar_import_and_still_validate_notebooks():
+    """A batch worker never compiles rfc3987_syntax's grammars (1-2 s per process), and nbformat
+    still validates the project's notebooks there."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from helpers.batch import _init_worker\n"
+            "_init_worker()\n"
+            "import nbformat, papermill, nbconvert\n"
+            "for name in ('01_clean', '02_indicators', '03_annex'):\n"
+            "    nbformat.validate(nbformat.read(f'notebooks/{name}.ipynb', as_version=4))\n"
+            "print(sys.modules['rfc3987_syntax'] is None, 'lark' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
+    assert done.stdout.split() == ["True", "False"], done.stderr
