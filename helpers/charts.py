@@ -50,6 +50,12 @@ TITLE_WIDTH = 84
 MIN_SPAN = 10.0  # percentage points: the least range of a value axis (all-zero data stays readable)
 BAR_HEIGHT, BAR_MARGIN = 0.8, 0.05  # matplotlib's bar height and default axes margin (fraction of the span)
 WIDTH_IN, BAR_IN, LINE_IN, CHAR_IN = 7.2, 0.3, 0.19, 0.078  # figure width, bar pitch, title line, label char
+RIGHT_IN = 0.45  # right margin
+TREND_PLOT_IN, TREND_LEFT_IN = 2.2, 0.75  # a trend chart's plot height and left margin
+# Where matplotlib puts the axis titles below / left of the tick labels (top of the x title, right
+# edge of the y title, inches from the axes). Placed explicitly, matplotlib need not measure every
+# tick label once more to place them: a sixth of the drawing time.
+XLABEL_GAP_IN, YLABEL_GAP_IN = 20 / 72, 0.3128
 
 
 @dataclass(frozen=True)
@@ -108,7 +114,7 @@ def _prepare_axes(figure: Figure | None, title: str, *, plot_in: float, left_in:
         figure.set_size_inches(WIDTH_IN, height)
         axes = figure.axes[0]
         _clear(axes)
-    figure.subplots_adjust(left=left_in / WIDTH_IN, right=1 - 0.45 / WIDTH_IN, top=1 - top_in / height,
+    figure.subplots_adjust(left=left_in / WIDTH_IN, right=1 - RIGHT_IN / WIDTH_IN, top=1 - top_in / height,
                            bottom=bottom_in / height)
     # an explicit y: the default (automatic) title position measures every tick label once more
     # per drawing, to move the title above ticks on top, and these axes have none there
@@ -194,6 +200,7 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.xaxis.set_major_formatter(_decimal_comma())
         axes.set_xlabel(words["value_axis"])
+        axes.xaxis.set_label_coords(0.5, -XLABEL_GAP_IN / (BAR_IN * len(rows) + 0.2))
         axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(-left_in / WIDTH_IN + 0.05, -0.5 / (
             BAR_IN * len(rows) + 0.2)), ncol=len(handles), fontsize=8, frameon=False,
             handler_map={h: _HatchedKey() for h in handles if isinstance(h, Patch) and h.get_hatch()})
@@ -233,7 +240,7 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
 
     with matplotlib.rc_context(FONT):
         title = _title(words["trend_title"].format(label=ind["label"]))
-        figure, axes = _prepare_axes(figure, title, plot_in=2.2, left_in=0.75)
+        figure, axes = _prepare_axes(figure, title, plot_in=TREND_PLOT_IN, left_in=TREND_LEFT_IN)
         axes.plot(series.index, series.values, marker="o", color=COLOUR_MET, linewidth=1.8,
                   label=words["district"].format(district=district))
         for x, y in series.items():
@@ -262,7 +269,9 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
         axes.yaxis.set_major_formatter(_decimal_comma())
         axes.set_xlabel(words["year_axis"])
         axes.set_ylabel(words["value_axis"])
-        axes.legend(loc="upper left", bbox_to_anchor=(-0.6 / WIDTH_IN, -0.5 / 2.2), ncol=2, fontsize=8,
+        axes.xaxis.set_label_coords(0.5, -XLABEL_GAP_IN / TREND_PLOT_IN)
+        axes.yaxis.set_label_coords(-YLABEL_GAP_IN / (WIDTH_IN - TREND_LEFT_IN - RIGHT_IN), 0.5)
+        axes.legend(loc="upper left", bbox_to_anchor=(-0.6 / WIDTH_IN, -0.5 / TREND_PLOT_IN), ncol=2, fontsize=8,
                     frameon=False)
         axes.spines[["top", "right"]].set_visible(False)
         axes.grid(axis="y", color="#dddddd", linewidth=0.6)
