@@ -28,7 +28,7 @@ import shutil
 import signal
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -301,10 +301,13 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             entity = load_entity()
             title = f"Phụ lục năm {year} - {entity.issuing_body_short}"
             render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
-            export_year_workbook(processed_dir, year, staging / f"annex_{year}.xlsx")
-            result.pdf = print_annex_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
-                                         screenshot_path=staging / f"annex_{year}_page1.png",
-                                         session=_browser_session()).summary
+            # the Excel copy is written while the browser prints (this process only waits for it then)
+            with ThreadPoolExecutor(max_workers=1) as excel:
+                workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx")
+                result.pdf = print_annex_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
+                                             screenshot_path=staging / f"annex_{year}_page1.png",
+                                             session=_browser_session()).summary
+                workbook.result()
         out_dir.mkdir(parents=True, exist_ok=True)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C waits for the moves
         try:
