@@ -15,6 +15,7 @@
     python bench/run_bench.py                 # everything
     python bench/run_bench.py --skip-naive    # parts 2-3 only
     python bench/run_bench.py --sizes 1000    # scale part at 1k only
+    python bench/run_bench.py --repeat 1      # part 1 once (it is repeated 3 times by default)
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -98,20 +100,35 @@ def batch(raw: Path, work: Path, env: dict, *extra: str) -> tuple[float, dict]:
     return seconds, record
 
 
-def part_sample(env: dict, skip_naive: bool) -> None:
+def _spread(times: list[float]) -> str:
+    """"median s (min-max, n runs)": the machine's speed varies from run to run."""
+    ordered = sorted(times)
+    if len(ordered) == 1:
+        return f"{ordered[0]:6.1f} s"
+    return f"{statistics.median(ordered):6.1f} s ({ordered[0]:.1f}-{ordered[-1]:.1f}, {len(ordered)} runs)"
+
+
+def part_sample(env: dict, skip_naive: bool, repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="xhht-bench-") as tmp:
         tmp = Path(tmp)
         raw = tmp / "raw"
         shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("README.md"))
         years = sorted(int(p.name) for p in raw.iterdir() if p.is_dir())
-        print(f"1. Sample years {years[0]}-{years[-1]} ({len(years)} years, {os.cpu_count()} cores)")
-        if not skip_naive:
-            naive = naive_loop(raw, tmp / "naive", years, env)
-            print(f"   (a) naive loop (papermill CLI ×3, nbconvert CLI, chromium per year): {naive:6.1f} s")
-        fast, record = batch(raw, tmp / "fast", env, "--force")
-        print(f"   (b) python -m helpers.batch --force (make annex FORCE=1):            {fast:6.1f} s")
-        if not skip_naive:
-            print(f"   ratio a/b: {naive / fast:.1f}")
+        print(f"1. Sample years {years[0]}-{years[-1]} ({len(years)} years, {os.cpu_count()} cores), "
+              f"naive loop and batch taking turns, {repeat} time(s) each")
+        naive, fast = [], []
+        for turn in range(repeat):
+            if not skip_naive:
+                naive.append(naive_loop(raw, tmp / f"naive-{turn}", years, env))
+            shutil.rmtree(tmp / "fast", ignore_errors=True)
+            fast.append(batch(raw, tmp / "fast", env, "--force")[0])
+        if naive:
+            print(f"   (a) naive loop (papermill CLI ×3, nbconvert CLI, chromium per year): {_spread(naive)}")
+        print(f"   (b) python -m helpers.batch --force (make annex FORCE=1):            {_spread(fast)}")
+        if naive:
+            ratios = [a / b for a, b in zip(naive, fast, strict=True)]
+            print(f"   ratio a/b: {statistics.median(naive) / statistics.median(fast):.1f} (of the medians; "
+                  f"each turn: {', '.join(f'{r:.1f}' for r in ratios)})")
         again, _ = batch(raw, tmp / "fast", env)
         print(f"2. Rerun, nothing changed: {again:.2f} s")
         changed = raw / str(years[-1]) / sorted(p.name for p in (raw / str(years[-1])).glob("*.xlsx"))[0]
@@ -264,6 +281,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-naive", action="store_true", help="skip the (slow) naive loop")
     parser.add_argument("--skip-sample", action="store_true", help="skip parts 1-2")
+    parser.add_argument("--repeat", type=int, default=3, help="turns of naive loop and batch in part 1")
     parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--scale-timeout", type=float, default=600, help="seconds allowed per measurement")
     args = parser.parse_args()
@@ -272,7 +290,7 @@ def main() -> None:
         print(f"Machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
               f"load average {os.getloadavg()[0]:.1f}")
         if not args.skip_sample:
-            part_sample(env, args.skip_naive)
+            part_sample(env, args.skip_naive, max(1, args.repeat))
         if args.sizes:
             part_scale(args.sizes, env, args.scale_timeout)
     print(f"Peak memory of this script's children: "
