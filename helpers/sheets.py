@@ -132,19 +132,18 @@ def read_excel_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
     return sheets
 
 
+def _plain_cell(value: object, fixes: Counter) -> object:
+    if type(value) is float:
+        return int(value) if value.is_integer() else value
+    if type(value) is str and not unicodedata.is_normalized("NFC", value):
+        return _clean_text(value, fixes)
+    return value
+
+
 def _plain_row(row: list[object], fixes: Counter) -> list[object]:
     """A calamine row as openpyxl gives it (empty → None, whole floats → int), text in NFC."""
-    out = []
-    for value in row:
-        if value == "":
-            value = None
-        elif type(value) is float:
-            if value.is_integer():
-                value = int(value)
-        elif type(value) is str and not unicodedata.is_normalized("NFC", value):
-            value = _clean_text(value, fixes)
-        out.append(value)
-    return out
+    return [None if value == "" else value if type(value) is str and value.isascii() else _plain_cell(value, fixes)
+            for value in row]
 
 
 def _read_values_only(path: Path, data: bytes | None = None) -> list[Sheet]:
@@ -169,6 +168,14 @@ _LEGACY_FONT = re.compile(rb'<(?:\w+:)?name val="(?:\.Vn|VNI-)', re.IGNORECASE)
 _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
+def _has_formula_element(xml: bytes) -> bool:
+    """Whether a worksheet's XML holds an ``<f>`` element (plain substring tests first: the
+    regular expression, which allows a namespace prefix, is only needed when one is written)."""
+    if b"<f>" in xml or b"<f " in xml or b"<f/" in xml:
+        return True
+    return b":f" in xml and _FORMULA.search(xml) is not None
+
+
 def _workbook_features(data: bytes) -> tuple[bool, bool]:
     """Whether an .xlsx file holds a formula (an ``<f>`` element in a worksheet), and whether its
     styles name a TCVN3 (.Vn…) or VNI font. An unreadable archive answers (True, True), so that
@@ -177,7 +184,7 @@ def _workbook_features(data: bytes) -> tuple[bool, bool]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = archive.namelist()
             styles = archive.read("xl/styles.xml") if "xl/styles.xml" in names else b""
-            formulas = any(_FORMULA.search(archive.read(n)) for n in names
+            formulas = any(_has_formula_element(archive.read(n)) for n in names
                            if n.startswith("xl/worksheets/") and n.endswith(".xml"))
     except (zipfile.BadZipFile, OSError, KeyError, ValueError):
         return True, True

@@ -153,11 +153,11 @@ class Intake:
         """Read one count cell of ``record``; False when it was rejected."""
         raw = sheet.cell(r, c)
         parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached)
-        label = f"{self.labels.get(field_id, field_id)} ({field_id})"
         if parsed.status == REJECTED:
             self.reject(sheet, r + 1, column, field_id, raw, f"Trường {field_id}: {parsed.reason}.")
             return False
         if parsed.status == MISSING and parsed.reason:
+            label = f"{self.labels.get(field_id, field_id)} ({field_id})"
             self.problems.add(WARNING, f"{label}: {parsed.reason}.", file=sheet.file, sheet=sheet.name,
                               row=r + 1, column=column, value=raw)
         if parsed.fix:

@@ -616,3 +616,17 @@ def test_problem_sentences_of_a_table_equal_those_of_each_row(defects):
     assert problems["row"].isna().any() and problems["row"].notna().any() and (problems["sheet"] == "").any()
     assert describe_problems(problems) == [describe_problem(p) for _, p in problems.iterrows()]
     assert describe_problems(problems.iloc[:0]) == []
+
+
+@pytest.mark.parametrize(("xml", "expected"), [
+    (b'<row r="2"><c r="B2"><f>SUM(B3:B9)</f><v>12</v></c></row>', True),
+    (b'<x:row><x:c r="B2"><x:f>B3+B4</x:f></x:c></x:row>', True),          # a namespace prefix
+    (b'<c r="B3"><f t="shared" ref="B3:B9" si="0"/></c>', True),
+    (b'<c r="B4"><f t="shared" si="0"/></c>', True),
+    (b'<c r="A1" t="inlineStr"><is><t>Ghi ch\xc3\xba:f &lt;f&gt;</t></is></c>', False),  # only text
+    (b'<c r="B2"><v>12</v></c>', False),
+])
+def test_formula_cells_are_recognised_in_the_sheet_xml(xml, expected):
+    from helpers.sheets import _has_formula_element
+
+    assert _has_formula_element(xml) is expected
