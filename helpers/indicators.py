@@ -42,11 +42,15 @@ def field_sum(wide: pd.DataFrame, expression: str) -> pd.Series:
     return total
 
 
+def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
+    """100 × numerator / denominator, NA where the denominator is 0 or missing."""
+    return 100 * numerator / denominator.where(denominator != 0)
+
+
 def _rates(wide: pd.DataFrame, indicator: pd.Series) -> pd.DataFrame:
     num = field_sum(wide, indicator["numerator"])
     den = field_sum(wide, indicator["denominator"])
-    value = (100 * num / den.where(den != 0)).astype("Float64")
-    return pd.DataFrame({"numerator": num, "denominator": den, "value": value})
+    return pd.DataFrame({"numerator": num, "denominator": den, "value": _percent(num, den).astype("Float64")})
 
 
 def commune_standards(wide: pd.DataFrame, communes: pd.DataFrame, standards: pd.DataFrame,
@@ -58,10 +62,8 @@ def commune_standards(wide: pd.DataFrame, communes: pd.DataFrame, standards: pd.
     for standard in standards["standard"]:
         result = pd.Series(True, index=wide.index, dtype="boolean")
         for crit in criteria[criteria["standard"] == standard].itertuples(index=False):
-            normal = 100 * field_sum(wide, crit.numerator) / field_sum(wide, crit.denominator).where(
-                field_sum(wide, crit.denominator) != 0)
-            special = 100 * field_sum(wide, crit.numerator_dbkk) / field_sum(wide, crit.denominator_dbkk).where(
-                field_sum(wide, crit.denominator_dbkk) != 0)
+            normal = _percent(field_sum(wide, crit.numerator), field_sum(wide, crit.denominator))
+            special = _percent(field_sum(wide, crit.numerator_dbkk), field_sum(wide, crit.denominator_dbkk))
             ok = (normal >= crit.threshold).where(~dbkk, special >= crit.threshold_dbkk)
             result = result & ok.astype("boolean")
         met[standard] = result
@@ -111,10 +113,6 @@ def _commune_rows(base: dict, codes: pd.Series, columns: dict) -> pd.DataFrame:
     return frame
 
 
-def _district_row(row: dict) -> pd.DataFrame:
-    return pd.DataFrame([row])
-
-
 def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
                        standards: pd.DataFrame, criteria: pd.DataFrame, targets: pd.DataFrame,
                        *, year: int, district_code: str, target_level: str,
@@ -138,7 +136,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
     rules = standards.set_index("standard")
 
     codes = pd.Series(list(wide.index), dtype=object)
-    pieces = []
+    pieces, district_rows = [], []
     for ind in indicators.to_dict("records"):
         target = chosen["value"].get(ind["id"], pd.NA)
         target_meta = {
@@ -164,10 +162,11 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 status = STATUS_MISSING
             else:
                 status = STATUS_MET if share >= rules.loc[ind["standard"], "district_share"] else STATUS_NOT_MET
-            pieces += [*([] if district_only else [communes_rows]), _district_row({
+            pieces += [] if district_only else [communes_rows]
+            district_rows.append({
                 **base, "unit_code": district_code, "numerator": float(known.sum()),
                 "denominator": float(len(expected)), "value": share, "status": status,
-                "missing_units": ";".join(missing), **target_meta})]
+                "missing_units": ";".join(missing), **target_meta})
             continue
         if ind["kind"] in ("count", "units_with"):
             num = field_sum(wide, ind["numerator"])
@@ -180,11 +179,12 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 "status": _choose(~present, STATUS_MISSING, ""), "missing_units": ""})
             missing = list(codes[~present])
             total = num.sum() if ind["kind"] == "count" else float((num > 0).sum())
-            pieces += [*([] if district_only else [communes_rows]), _district_row({
+            pieces += [] if district_only else [communes_rows]
+            district_rows.append({
                 **base, "unit_code": district_code, "numerator": total,
                 "denominator": float(len(expected)) if ind["kind"] == "units_with" else pd.NA,
                 "value": total, "status": STATUS_MISSING if missing else "",
-                "missing_units": ";".join(missing), **target_meta})]
+                "missing_units": ";".join(missing), **target_meta})
             continue
         rates = _rates(wide, ind)
         numerators = rates["numerator"].astype(float).to_numpy(na_value=np.nan)
@@ -207,12 +207,18 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
         else:
             status = _status(value, target, decimals)
-        pieces += [*([] if district_only else [communes_rows]), _district_row({
+        pieces += [] if district_only else [communes_rows]
+        district_rows.append({
             **base, "unit_code": district_code, "numerator": num if not missing else pd.NA,
             "denominator": den if not missing else pd.NA, "value": value, "status": status,
-            "missing_units": ";".join(missing), **target_meta})]
+            "missing_units": ";".join(missing), **target_meta})
 
-    table = pd.concat(pieces, ignore_index=True) if pieces else pd.DataFrame()
+    # one frame for the district rows; then each indicator's communes followed by its district row
+    table = pd.concat([*pieces, pd.DataFrame(district_rows)], ignore_index=True) if district_rows else pd.DataFrame()
+    if len(table) and pieces:
+        position = {ind_id: 2 * i for i, ind_id in enumerate(indicators["id"])}
+        key = table["indicator_id"].map(position).to_numpy() + (table["unit_code"] == district_code).to_numpy()
+        table = table.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
     for column in INDICATOR_COLUMNS:
         if column not in table.columns:
             table[column] = pd.NA
