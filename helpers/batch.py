@@ -1,7 +1,10 @@
-"""Build the annex of every reporting year: the notebooks through papermill, then the HTML.
+"""Build the annex of every reporting year: the notebooks through papermill, then the HTML, the
+Excel copy and the PDF.
 
 Two phases, each running years in parallel processes: first ``01_clean`` for every year, then
-``02_indicators`` and ``03_annex`` (which read earlier years' clean data for trends). Each year's
+``02_indicators`` and ``03_annex`` (which read earlier years' clean data for trends and the
+year-on-year jump check). Each process keeps one Jupyter kernel and one headless browser warm
+across the years it builds (see ``_warm_kernel`` and ``_browser_session``). Each year's
 outputs are written to a staging folder and moved into ``output/<year>/`` only when the whole
 year succeeded, so a failure never replaces a good annex. One year's failure never stops the
 others; the command exits non-zero when any year failed.
