@@ -151,10 +151,11 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             unit_met = met[ind["standard"]]
             known_mask = unit_met.notna().to_numpy()
             ok = unit_met.fillna(False).astype(bool).to_numpy()
-            communes_rows = _commune_rows(base, codes, {
-                "numerator": _objects(ok.astype(float), known_mask), "denominator": 1.0, "value": pd.NA,
-                "status": _choose(~known_mask, STATUS_MISSING, _choose(ok, STATUS_MET, STATUS_NOT_MET)),
-                "missing_units": ""})
+            if not district_only:
+                pieces.append(_commune_rows(base, codes, {
+                    "numerator": _objects(ok.astype(float), known_mask), "denominator": 1.0, "value": pd.NA,
+                    "status": _choose(~known_mask, STATUS_MISSING, _choose(ok, STATUS_MET, STATUS_NOT_MET)),
+                    "missing_units": ""}))
             known = unit_met.dropna()
             missing = list(codes[~known_mask])
             share = 100 * known.sum() / len(expected) if expected else pd.NA
@@ -162,7 +163,6 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 status = STATUS_MISSING
             else:
                 status = STATUS_MET if share >= rules.loc[ind["standard"], "district_share"] else STATUS_NOT_MET
-            pieces += [] if district_only else [communes_rows]
             district_rows.append({
                 **base, "unit_code": district_code, "numerator": float(known.sum()),
                 "denominator": float(len(expected)), "value": share, "status": status,
@@ -172,14 +172,14 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             num = field_sum(wide, ind["numerator"])
             present = num.notna().to_numpy()
             numbers = num.astype(float).to_numpy(na_value=np.nan)
-            value = (_objects(numbers, present) if ind["kind"] == "count"
-                     else _objects((np.nan_to_num(numbers) > 0).astype(float), np.ones(len(numbers), bool)))
-            communes_rows = _commune_rows(base, codes, {
-                "numerator": _objects(numbers, present), "denominator": pd.NA, "value": value,
-                "status": _choose(~present, STATUS_MISSING, ""), "missing_units": ""})
+            if not district_only:
+                value = (_objects(numbers, present) if ind["kind"] == "count"
+                         else _objects((np.nan_to_num(numbers) > 0).astype(float), np.ones(len(numbers), bool)))
+                pieces.append(_commune_rows(base, codes, {
+                    "numerator": _objects(numbers, present), "denominator": pd.NA, "value": value,
+                    "status": _choose(~present, STATUS_MISSING, ""), "missing_units": ""}))
             missing = list(codes[~present])
             total = num.sum() if ind["kind"] == "count" else float((num > 0).sum())
-            pieces += [] if district_only else [communes_rows]
             district_rows.append({
                 **base, "unit_code": district_code, "numerator": total,
                 "denominator": float(len(expected)) if ind["kind"] == "units_with" else pd.NA,
@@ -191,13 +191,16 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
         denominators = rates["denominator"].astype(float).to_numpy(na_value=np.nan)
         values = rates["value"].astype(float).to_numpy(na_value=np.nan)
         incomplete = np.isnan(numerators) | np.isnan(denominators)
-        zero = ~incomplete & (denominators == 0)
-        zero_status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
-        status = _choose(incomplete, STATUS_MISSING, _choose(zero, zero_status, _statuses(values, target, decimals)))
-        communes_rows = _commune_rows(base, codes, {
-            "numerator": _objects(numerators, ~np.isnan(numerators)),
-            "denominator": _objects(denominators, ~np.isnan(denominators)),
-            "value": _objects(values, ~np.isnan(values)), "status": status, "missing_units": "", "target": target})
+        if not district_only:
+            zero = ~incomplete & (denominators == 0)
+            zero_status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
+            statuses = _choose(incomplete, STATUS_MISSING,
+                               _choose(zero, zero_status, _statuses(values, target, decimals)))
+            pieces.append(_commune_rows(base, codes, {
+                "numerator": _objects(numerators, ~np.isnan(numerators)),
+                "denominator": _objects(denominators, ~np.isnan(denominators)),
+                "value": _objects(values, ~np.isnan(values)), "status": statuses, "missing_units": "",
+                "target": target}))
         missing = list(codes[incomplete])
         num, den = rates["numerator"].sum(), rates["denominator"].sum()
         value = 100 * num / den if den and not missing else pd.NA
@@ -207,7 +210,6 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
         else:
             status = _status(value, target, decimals)
-        pieces += [] if district_only else [communes_rows]
         district_rows.append({
             **base, "unit_code": district_code, "numerator": num if not missing else pd.NA,
             "denominator": den if not missing else pd.NA, "value": value, "status": status,
