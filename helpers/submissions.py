@@ -407,15 +407,22 @@ PARALLEL_MIN_FILES = 200
 FILES_PER_WORKER = 100
 
 
+# The tables an Intake collects: their columns, and the types load_submissions gives them.
+_TABLES = {
+    "values": ([*VALUE_COLUMNS, "record"],
+               {"year": "Int64", "value": "Int64", "row": "Int64", "unit_code": "string", "record": "Int64"}),
+    "totals": (VALUE_COLUMNS, {"value": "Int64", "row": "Int64"}),
+    "records": (RECORD_COLUMNS, {"record": "Int64", "row": "Int64"}),
+    "rows": (ROW_COLUMNS, {"row": "Int64", "record": "Int64"}),
+    "rejects": (REJECT_COLUMNS, {"value": "string", "row": "Int64"}),
+}
+
+
 @dataclass
 class _Part:
     """What one worker read from a contiguous run of files (record numbers start at 0)."""
 
-    values: pd.DataFrame
-    totals: pd.DataFrame
-    records: pd.DataFrame
-    rows: pd.DataFrame
-    rejects: pd.DataFrame
+    tables: dict[str, pd.DataFrame]      # the _TABLES, untyped
     problems: ProblemLog
     fixes: Counter
     manifests: list[dict]
@@ -425,13 +432,8 @@ def _read_part(paths: list[Path], setup: tuple) -> _Part:
     """Read ``paths`` in order with a fresh :class:`Intake` (in a worker process or this one)."""
     intake = Intake(*setup)
     manifests = [read_submission_file(path, intake) for path in paths]
-    return _Part(
-        values=pd.DataFrame(intake.values, columns=[*VALUE_COLUMNS, "record"]),
-        totals=pd.DataFrame(intake.totals, columns=VALUE_COLUMNS),
-        records=pd.DataFrame(intake.records, columns=RECORD_COLUMNS),
-        rows=pd.DataFrame(intake.rows, columns=ROW_COLUMNS),
-        rejects=pd.DataFrame(intake.rejects, columns=REJECT_COLUMNS),
-        problems=intake.problems, fixes=intake.fixes, manifests=manifests)
+    tables = {name: pd.DataFrame(getattr(intake, name), columns=columns) for name, (columns, _) in _TABLES.items()}
+    return _Part(tables=tables, problems=intake.problems, fixes=intake.fixes, manifests=manifests)
 
 
 def read_workers(files: int) -> int:
@@ -457,23 +459,24 @@ def _read_parts(paths: list[Path], setup: tuple, workers: int) -> list[_Part]:
 
 
 def _combine(parts: list[_Part]) -> tuple[dict[str, pd.DataFrame], ProblemLog, Counter, list[dict]]:
-    """The parts in file order, as if one Intake had read every file: record numbers renumbered."""
-    tables: dict[str, list[pd.DataFrame]] = {"values": [], "totals": [], "records": [], "rows": [], "rejects": []}
+    """The parts in file order, as if one Intake had read every file: record numbers renumbered,
+    the _TABLES typed."""
+    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in _TABLES}
     problems, fixes, manifests, offset = ProblemLog(), Counter(), [], 0
     for part in parts:
-        for name in tables:
-            table = getattr(part, name)
+        for name, table in part.tables.items():
             if offset and "record" in table.columns:
                 table = table.assign(record=table["record"] + offset)
             tables[name].append(table)
-        offset += len(part.records)
+        offset += len(part.tables["records"])
         problems.extend(part.problems)
         fixes.update(part.fixes)
         manifests += part.manifests
     frames = {}
     for name, chunks in tables.items():
         filled = [c for c in chunks if len(c)]      # an empty chunk's columns are all "object"
-        frames[name] = pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or chunks)[0]
+        frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or chunks)[0]
+        frames[name] = frame.astype(_TABLES[name][1])
     return frames, problems, fixes, manifests
 
 
@@ -495,15 +498,8 @@ def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame, communes: 
         message = message[0].upper() + message[1:]
         whole_file = message.startswith(("Đã nhận", "Đã đọc tệp"))
         problems.add(INFO, f"{message}." if whole_file else f"{message}: {count} ô.", file=file)
-    values = frames["values"].astype({"year": "Int64", "value": "Int64", "row": "Int64", "unit_code": "string",
-                                      "record": "Int64"})
-    totals = frames["totals"].astype({"value": "Int64", "row": "Int64"})
-    records = frames["records"].astype({"record": "Int64", "row": "Int64"})
-    rows = frames["rows"].astype({"row": "Int64", "record": "Int64"})
-    rejected = frames["rejects"].astype({"value": "string", "row": "Int64"})
     files = pd.DataFrame(manifests, columns=["file", "sha256", "layout", "sheets"])
-    return Submissions(values=values, files=files, rejects=rejected, problems=problems,
-                       records=records, rows=rows, totals=totals)
+    return Submissions(files=files, problems=problems, **frames)
 
 
 def declared_annex_path(year_dir: Path, year: int) -> Path:
