@@ -169,8 +169,8 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
 
     with matplotlib.rc_context(FONT):
         title = _title(words["commune_title"].format(label=ind["label"], year=year))
-        left_in = 0.2 + CHAR_IN * max(len(n) for n in rows["name"])
-        figure, axes = _prepare_axes(figure, title, plot_in=BAR_IN * len(rows) + 0.2, left_in=left_in)
+        left_in, plot_in = 0.2 + CHAR_IN * max(len(n) for n in rows["name"]), BAR_IN * len(rows) + 0.2
+        figure, axes = _prepare_axes(figure, title, plot_in=plot_in, left_in=left_in)
         colours = [COLOUR_PLAIN if target is None else (COLOUR_NOT_MET if b else COLOUR_MET) for b in below]
         # numeric positions named by ticks (not category strings, whose order a reused axes would keep)
         positions = range(len(rows))
@@ -200,10 +200,10 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.xaxis.set_major_formatter(_decimal_comma())
         axes.set_xlabel(words["value_axis"])
-        axes.xaxis.set_label_coords(0.5, -XLABEL_GAP_IN / (BAR_IN * len(rows) + 0.2))
-        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(-left_in / WIDTH_IN + 0.05, -0.5 / (
-            BAR_IN * len(rows) + 0.2)), ncol=len(handles), fontsize=8, frameon=False,
-            handler_map={h: _HatchedKey() for h in handles if isinstance(h, Patch) and h.get_hatch()})
+        axes.xaxis.set_label_coords(0.5, -XLABEL_GAP_IN / plot_in)
+        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(-left_in / WIDTH_IN + 0.05, -0.5 / plot_in),
+                    ncol=len(handles), fontsize=8, frameon=False,
+                    handler_map={h: _HatchedKey() for h in handles if isinstance(h, Patch) and h.get_hatch()})
         axes.spines[["top", "right"]].set_visible(False)
 
     details = []

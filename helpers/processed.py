@@ -24,6 +24,8 @@ from helpers.errors import WorkbookError
 from helpers.problems import ERROR, describe_problem
 from helpers.storage import read_processed_csv, write_csv_atomically
 
+PROBLEM_TABLES = ("problems", "jumps")  # tables of problems (helpers.problems.PROBLEM_COLUMNS)
+
 
 def year_dir(processed_dir: Path, year: int) -> Path:
     return Path(processed_dir) / str(year)
@@ -83,10 +85,10 @@ def read_year_table(processed_dir: Path, year: int, name: str) -> pd.DataFrame:
         if column in table.columns:
             table[column] = table[column].astype("Int64")
     for column in ("value", "numerator", "denominator", "target", "projected"):
-        if column in table.columns and name not in ("problems", "jumps"):
+        if column in table.columns and name not in PROBLEM_TABLES:
             table[column] = table[column].astype("Float64")
     text_columns = ["status", "missing_units", "target_level", "target_plan", "years_used"]
-    if name in ("problems", "jumps"):
+    if name in PROBLEM_TABLES:
         text_columns += ["file", "sheet", "column", "value", "message"]
     for column in text_columns:
         if column in table.columns:
