@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
+from nbconvert.exporters.templateexporter import TemplateExporter
+from nbconvert.filters.highlight import Highlight2HTML
+from nbconvert.filters.widgetsdatatypefilter import WidgetsDataTypeFilter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 from helpers.storage import write_text_atomically
@@ -17,9 +21,33 @@ EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|
                           re.IGNORECASE)
 
 
+class AnnexExporter(HTMLExporter):
+    """nbconvert's HTML exporter without its final pass over the page.
+
+    ``HTMLExporter.from_notebook_node`` ends by parsing the whole page again with BeautifulSoup to
+    give an English placeholder alt text to images that have none and ``tabindex`` to the cells
+    of an interactive notebook. The annex has no code cells, and its charts carry Vietnamese alt
+    text (``helpers.charts``); the pass took about 0.1 s of the 0.12 s a conversion costs, and its
+    output is otherwise the same page (tests/test_render.py compares them).
+    """
+
+    def from_notebook_node(self, nb, resources=None, **kw):
+        # the filters HTMLExporter registers before rendering, as it does
+        language = nb.metadata.get("language_info", {})
+        lexer = language.get("pygments_lexer", language.get("name", None))
+        highlight_code = self.filters.get("highlight_code", Highlight2HTML(pygments_lexer=lexer, parent=self))
+        resources = self._init_resources(resources)
+        self.register_filter("highlight_code", highlight_code)
+        self.register_filter("filter_data_type", WidgetsDataTypeFilter(
+            notebook_metadata=self._nb_metadata, parent=self, resources=resources))
+        return TemplateExporter.from_notebook_node(self, nb, resources, **kw)
+
+
+@functools.cache
 def annex_exporter() -> HTMLExporter:
-    """An HTMLExporter that hides code, prompts and helper cells, with ``<html lang="vi">``."""
-    exporter = HTMLExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="annex")
+    """The exporter that hides code, prompts and helper cells, with ``<html lang="vi">``; one per
+    process (a new one compiles its Jinja templates again: about 0.1 s per annex)."""
+    exporter = AnnexExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="annex")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True

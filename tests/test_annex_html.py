@@ -106,3 +106,33 @@ def test_quality_section_carries_the_year_on_year_warnings(sample_build):
     assert jump in text_of(2024)
     assert "thay đổi bất thường so với năm trước" not in text_of(2021)     # the first year has nothing to compare
     assert (sample_build["processed"] / "2024" / "jumps.csv").is_file()
+
+
+def test_annex_exporter_gives_nbconverts_page_without_its_final_pass(sample_build):
+    """AnnexExporter skips HTMLExporter's BeautifulSoup pass (alt placeholders, tabindex); the page
+    is otherwise nbconvert's own, and every chart already has a Vietnamese alt text."""
+    import nbformat
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from helpers.render import annex_exporter
+
+    notebook = nbformat.read(sample_build["output"] / "2023" / "03_annex.ipynb", as_version=4)
+    resources = {"metadata": {"name": "Phụ lục"}}
+    ours, _ = annex_exporter().from_notebook_node(notebook, resources=dict(resources))
+    assert annex_exporter() is annex_exporter()          # one exporter per process
+    again, _ = annex_exporter().from_notebook_node(notebook, resources=dict(resources))
+    assert again == ours
+
+    reference = HTMLExporter(**{name: getattr(annex_exporter(), name) for name in (
+        "extra_template_basedirs", "template_name", "exclude_input", "exclude_input_prompt",
+        "exclude_output_prompt", "language_code")})
+    reference.register_preprocessor(annex_exporter()._preprocessors[-1], enabled=True)
+    theirs, _ = reference.from_notebook_node(notebook, resources=dict(resources))
+    soup = BeautifulSoup(ours, features="html.parser")
+    images = soup.select("img")
+    assert len(images) >= 30 and all(img.get("alt", "").strip() for img in images)
+    for element in soup.select(".jp-Notebook div.jp-OutputArea-output"):
+        element.attrs["tabindex"] = "0"
+    assert str(soup) == theirs
+    assert "No description has been provided" not in ours
