@@ -3,10 +3,11 @@ Excel copy and the PDF.
 
 Two phases, each running years in parallel processes: first ``01_clean`` for every year, then
 ``02_indicators`` and ``03_annex`` (which read earlier years' clean data for trends and the
-year-on-year jump check). Each process keeps one Jupyter kernel and one headless browser warm
-across the years it builds (see ``_warm_kernel`` and ``_browser_session``). Each year's
-outputs are written to a staging folder and moved into ``output/<year>/`` only when the whole
-year succeeded, so a failure never replaces a good annex. One year's failure never stops the
+year-on-year jump check). Each process keeps one Jupyter kernel warm across the years it builds
+(``_warm_kernel``); one headless browser, kept by the batch's own process, prints every year's
+PDF (``helpers.pdf.PrintService``). Each year's outputs are written to a staging folder and
+moved into ``output/<year>/`` only when the whole year succeeded, so a failure never replaces a
+good annex. One year's failure never stops the
 others; the command exits non-zero when any year failed.
 
 Incremental: ``output/run.json`` (helpers.run_record) keeps, per year and step, the content
@@ -180,9 +181,10 @@ def _warm_kernel(kernel_name: str):
     raise AssertionError("unreachable")
 
 
-def _init_worker() -> None:
-    """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), and skip the
-    IRI syntax checker of jsonschema.
+def _init_worker(printer: tuple | None = None) -> None:
+    """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), print their PDFs
+    with the batch's browser (``printer``: :attr:`helpers.pdf.PrintService.client_arguments`), and
+    skip the IRI syntax checker of jsonschema.
 
     papermill and nbconvert import nbformat, whose jsonschema imports ``rfc3987_syntax`` when it is
     installed (jupyterlab's dependencies install it); that module compiles some thirty Earley
@@ -192,6 +194,10 @@ def _init_worker() -> None:
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.modules.setdefault("rfc3987_syntax", None)
+    if printer is not None:
+        from helpers.pdf import PrintClient
+
+        _PRINTER[:] = [PrintClient(*printer)]
 
 
 def _stop_kernels() -> None:
@@ -206,25 +212,17 @@ def _stop_kernels() -> None:
     _KERNELS.clear()
 
 
-# One browser per process too (helpers.pdf.BrowserSession), printing every year this process builds:
-# started on the first PDF, started again if it stopped, stopped with the process.
-_BROWSER: list = []
+# The PDF printer of this worker process: a client of the batch's one browser (helpers.pdf.PrintService,
+# set by _init_worker); None prints with a browser started for the page (helpers.pdf.print_annex_pdf).
+_PRINTER: list = []
 
 
-def _browser_session():
-    """This process's browser session (its browser starts on first use)."""
-    from helpers.pdf import BrowserSession
+def _print_pdf(html_path: Path, pdf_path: Path, screenshot_path: Path):
+    from helpers.pdf import print_annex_pdf
 
-    if not _BROWSER:
-        multiprocessing.util.Finalize(None, _stop_browser, exitpriority=10)
-        _BROWSER.append(BrowserSession())
-    return _BROWSER[0]
-
-
-def _stop_browser() -> None:
-    for session in _BROWSER:
-        session.close()
-    _BROWSER.clear()
+    if _PRINTER:
+        return _PRINTER[0].print_annex_pdf(html_path, pdf_path, screenshot_path=screenshot_path)
+    return print_annex_pdf(html_path, pdf_path, screenshot_path=screenshot_path)
 
 
 def _execute(notebook: str, staging: Path, parameters: dict, kernel_name: str) -> None:
@@ -297,7 +295,6 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
                 return _fail(result, notebook, exc, staging, out_dir)
         if render:
             from helpers.excel_export import export_year_workbook
-            from helpers.pdf import print_annex_pdf
             from helpers.reference import load_entity
             from helpers.render import render_annex_html
 
@@ -307,9 +304,8 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             # the Excel copy is written while the browser prints (this process only waits for it then)
             with ThreadPoolExecutor(max_workers=1) as excel:
                 workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx")
-                result.pdf = print_annex_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
-                                             screenshot_path=staging / f"annex_{year}_page1.png",
-                                             session=_browser_session()).summary
+                result.pdf = _print_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
+                                        staging / f"annex_{year}_page1.png").summary
                 workbook.result()
         out_dir.mkdir(parents=True, exist_ok=True)
         blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C waits for the moves
@@ -414,6 +410,7 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
     bar = tqdm(total=len(years) * len(STEP_NOTEBOOKS), desc="Lập phụ lục", unit="bước",
                disable=not progress, leave=False, file=sys.stderr)
     pool: ProcessPoolExecutor | None = None
+    printer = None
     try:
         for step, notebooks in STEP_NOTEBOOKS.items():
             todo: dict[int, tuple[dict, dict | None]] = {}
@@ -433,8 +430,10 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
             if not todo:
                 continue
             if pool is None:
+                printer = printer or _print_service()
                 pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=_init_worker)
+                                           initializer=_init_worker,
+                                           initargs=(printer.client_arguments if printer else None,))
             bar.set_postfix_str(STEP_LABELS[step])
             queue, running = list(todo), {}
             # at most `jobs` steps in flight, so that Ctrl-C only waits for the ones running
@@ -491,7 +490,21 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
         run_record.save_run_record(record_path, record)
         if pool is not None:
             pool.shutdown()
+        if printer is not None:      # after the pool: the steps still running may print
+            printer.close()
     return [results[y] for y in years]
+
+
+def _print_service():
+    """The batch's one browser, printing for every worker (:class:`helpers.pdf.PrintService`);
+    None where a browser cannot be kept running (not POSIX) or there is none: each PDF is then
+    printed by a browser started for it, or skipped with the reason."""
+    from helpers.pdf import BrowserSession, PrintService
+
+    session = BrowserSession()
+    if not session.supported or session.browser is None:
+        return None
+    return PrintService(session)
 
 
 REASON_LABELS = (("raw/", "biểu số liệu"), ("reference/", "dữ liệu tham chiếu"), ("notebooks/", "sổ tính"),

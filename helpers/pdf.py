@@ -24,9 +24,11 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from multiprocessing import AuthenticationError
 from pathlib import Path
 
 from helpers.storage import write_bytes_atomically
@@ -463,3 +465,113 @@ def _print_in_session(session: BrowserSession, html_path: Path, pdf_path: Path,
     write_bytes_atomically(pdf_path, printed)
     shot_path = write_bytes_atomically(screenshot_path, shot) if screenshot_path is not None and shot else None
     return PdfResult("built", pdf=Path(pdf_path), screenshot=shot_path, browser=str(session.browser))
+
+
+class PrintService:
+    """One browser for several processes: this process keeps a :class:`BrowserSession` and prints
+    the pages that other processes (:class:`PrintClient`) ask for, one at a time.
+
+    The batch's worker processes each used to keep a browser of their own. A browser's start and
+    its first page cost about 2 s of CPU more than a later page (fonts, the renderer, the PDF
+    compositor), paid once per browser; with one browser for the whole batch it is paid once.
+    The requests come over an authenticated local connection (``multiprocessing.connection``: a
+    Unix socket, a named pipe on Windows) and are served by threads of this process. Use it as a
+    context manager, or call ``close()``: it stops the browser.
+    """
+
+    def __init__(self, session: BrowserSession | None = None):
+        from multiprocessing.connection import Listener
+
+        self.session = session if session is not None else BrowserSession()
+        self.authkey = os.urandom(32)
+        self._listener = Listener(authkey=self.authkey)
+        self.address = self._listener.address
+        self.pages = 0
+        self._lock = threading.Lock()
+        self._closed = False
+        self._accepting = threading.Thread(target=self._accept, name="print-service", daemon=True)
+        self._accepting.start()
+
+    @property
+    def client_arguments(self) -> tuple:
+        """What a :class:`PrintClient` in another process needs (picklable)."""
+        return (self.address, self.authkey)
+
+    def __enter__(self) -> PrintService:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                connection = self._listener.accept()
+            except (OSError, EOFError, AuthenticationError):   # a client without the key, or close()'s wake-up
+                continue
+            if self._closed:
+                connection.close()
+                break
+            threading.Thread(target=self._serve, args=(connection,), name="print-request", daemon=True).start()
+
+    def _serve(self, connection) -> None:
+        with connection:
+            while True:
+                try:
+                    html_path, pdf_path, screenshot_path = connection.recv()
+                except (EOFError, OSError):
+                    return
+                with self._lock:
+                    try:
+                        result = print_annex_pdf(html_path, pdf_path, screenshot_path=screenshot_path,
+                                                 session=self.session)
+                    except Exception as exc:  # noqa: BLE001 - the asking process gets the reason
+                        result = PdfResult("failed", f"lỗi khi in PDF ({type(exc).__name__}: {exc})")
+                    self.pages += 1
+                try:
+                    connection.send(result)
+                except (OSError, ValueError):
+                    return
+
+    def close(self) -> None:
+        """Stop accepting requests and stop the browser. Safe to call twice."""
+        from multiprocessing.connection import Client
+
+        if not self._closed:
+            self._closed = True
+            try:            # wake the accepting thread up (a connection that does not authenticate)
+                Client(self.address).close()
+            except OSError:
+                pass
+            self._accepting.join(timeout=STOP_SECONDS)
+            self._listener.close()
+        with self._lock:
+            self.session.close()
+
+
+class PrintClient:
+    """Asks a :class:`PrintService` of another process to print a page (see there)."""
+
+    def __init__(self, address, authkey: bytes):
+        self.address, self.authkey = address, authkey
+        self._connection = None
+
+    def print_annex_pdf(self, html_path: Path, pdf_path: Path, *, screenshot_path: Path | None = None) -> PdfResult:
+        """As :func:`print_annex_pdf`, printed by the service's browser; "failed" with a reason if
+        the service cannot be reached."""
+        from multiprocessing.connection import Client
+
+        try:
+            if self._connection is None:
+                self._connection = Client(self.address, authkey=self.authkey)
+            self._connection.send((Path(html_path), Path(pdf_path),
+                                   Path(screenshot_path) if screenshot_path is not None else None))
+            return self._connection.recv()
+        except (OSError, EOFError, AuthenticationError) as exc:
+            self.close()
+            return PdfResult("failed", f"không liên lạc được với tiến trình in PDF ({type(exc).__name__})")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None

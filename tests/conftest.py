@@ -23,14 +23,24 @@ def hermetic_jupyter(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory):
     """Every sample year built through the batch API into temporary folders."""
-    from helpers.batch import build_annexes
+    from helpers import batch
 
     root = tmp_path_factory.mktemp("build")
     raw = root / "raw"
     shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("README.md"))
-    results = build_annexes(raw_dir=raw, processed_dir=root / "processed", output_dir=root / "output")
+    services, make_service = [], batch._print_service      # kept to check how the PDFs were printed
+
+    def recorded_service():
+        services.append(make_service())
+        return services[-1]
+
+    batch._print_service = recorded_service
+    try:
+        results = batch.build_annexes(raw_dir=raw, processed_dir=root / "processed", output_dir=root / "output")
+    finally:
+        batch._print_service = make_service
     return {"root": root, "raw": raw, "processed": root / "processed", "output": root / "output",
-            "results": {r.year: r for r in results}}
+            "results": {r.year: r for r in results}, "print_services": services}
 
 
 def output_file(build: dict, year: int, name: str) -> Path:

@@ -139,6 +139,15 @@ def test_pdf_text_carries_every_label_and_value_of_the_table(pdf_2023, table_202
     assert "Thị xã Hương Trà đạt chuẩn" in text and "97,29 % (chỉ tiêu 99 %)" in text
 
 
+def test_the_batch_prints_every_year_with_one_browser(sample_build):
+    """The workers ask the batch's print service; one browser start prints all four annexes."""
+    years = sorted(sample_build["results"])
+    assert all(sample_build["results"][y].pdf == "built" for y in years)
+    [service] = sample_build["print_services"]
+    assert service.session.starts == 1 and service.pages == len(years) == 4
+    assert not service.session.running
+
+
 def test_page_one_screenshot_is_written_for_review(sample_build):
     shot = sample_build["output"] / "2023" / "annex_2023_page1.png"
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -269,3 +278,50 @@ def test_batch_summary_says_when_the_pdf_was_skipped(capsys):
     print_summary([YearResult(year=2023, pdf=f"skipped: {reason}")], 1.0)
     out = capsys.readouterr().out
     assert f"PDF: {reason}" in out
+
+
+def _ask_service(arguments: tuple, html: str, pdf_path: str, shot: str) -> str:
+    """In another process: print one page through the service (what a batch worker does)."""
+    result = pdf.PrintClient(*arguments).print_annex_pdf(Path(html), Path(pdf_path), screenshot_path=Path(shot))
+    return result.summary
+
+
+def test_a_print_service_prints_for_other_processes_with_one_browser(tmp_path):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pages = [_page(tmp_path / f"{year}.html", f"Phụ lục năm {year}") for year in (2021, 2022, 2023, 2024)]
+    with pdf.PrintService() as service:
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as workers:
+            summaries = list(workers.map(_ask_service, [service.client_arguments] * 4, [str(p) for p in pages],
+                                         [str(p.with_suffix(".pdf")) for p in pages],
+                                         [str(p.with_suffix(".png")) for p in pages]))
+        assert summaries == ["built"] * 4
+        assert service.session.starts == 1 and service.pages == 4      # one browser printed for both processes
+    assert not service.session.running                                  # stopped with the service
+    for year, page in zip((2021, 2022, 2023, 2024), pages, strict=True):
+        text = _pdf_text(page.with_suffix(".pdf"))
+        assert f"Phụ lục năm {year}" in text and _is_a4(page.with_suffix(".pdf"))
+        assert all(f"năm {other}" not in text for other in (2021, 2022, 2023, 2024) if other != year)
+        assert page.with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_print_client_without_its_service_reports_failure_in_vietnamese(tmp_path):
+    service = pdf.PrintService(pdf.BrowserSession(tmp_path / "no-browser-needed"))
+    arguments = service.client_arguments
+    service.close()
+    result = pdf.PrintClient(*arguments).print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf")
+    assert result.status == "failed" and result.reason.startswith("không liên lạc được với tiến trình in PDF")
+    assert not (tmp_path / "a.pdf").exists()
+
+
+def test_a_print_service_refuses_a_client_without_its_key(tmp_path):
+    with pdf.PrintService() as service:
+        stranger = pdf.PrintClient(service.address, b"not the key")
+        result = stranger.print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf")
+        assert result.status == "failed" and not (tmp_path / "a.pdf").exists()
+        assert service.pages == 0 and service.session.starts == 0
+        # the service still serves its own clients
+        own = pdf.PrintClient(*service.client_arguments)
+        assert own.print_annex_pdf(tmp_path / "a.html", tmp_path / "a.pdf").status == "built"
+        assert service.pages == 1 and "Phụ lục" in _pdf_text(tmp_path / "a.pdf")
