@@ -132,18 +132,20 @@ def read_excel_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
     return sheets
 
 
-def _plain_cell(value: object, fixes: Counter) -> object:
-    if type(value) is float:
-        return int(value) if value.is_integer() else value
-    if type(value) is str and not unicodedata.is_normalized("NFC", value):
-        return _clean_text(value, fixes)
-    return value
-
-
 def _plain_row(row: list[object], fixes: Counter) -> list[object]:
     """A calamine row as openpyxl gives it (empty → None, whole floats → int), text in NFC."""
-    return [None if value == "" else value if type(value) is str and value.isascii() else _plain_cell(value, fixes)
-            for value in row]
+    out = []
+    for value in row:
+        kind = type(value)
+        if kind is str:
+            if not value:
+                value = None
+            elif not value.isascii() and not unicodedata.is_normalized("NFC", value):
+                value = _clean_text(value, fixes)
+        elif kind is float and value.is_integer():
+            value = int(value)
+        out.append(value)
+    return out
 
 
 def _read_values_only(path: Path, data: bytes | None = None) -> list[Sheet]:
