@@ -57,10 +57,15 @@ COMMON_FLAGS = (
 )
 # no virtual time (the session waits for the load event); no --no-pdf-header-footer: it is --print-to-pdf's
 # (Page.printToPDF says displayHeaderFooter=false), and with it Chromium 156 kills every DevTools tab's renderer
+# A tab that headless Chromium considers in the background composites no frame, and a screenshot
+# of it waits for one for ever (seen about once in 15 batch runs, when one tab opened right after
+# another closed; puppeteer/puppeteer#4431): the session keeps tabs in the foreground.
 SESSION_FLAGS = (*(f for f in COMMON_FLAGS if not f.startswith("--virtual-time") and f != "--no-pdf-header-footer"),
+                 "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
                  "--remote-debugging-pipe")
 SCREENSHOT_WINDOW = "1000,1414"  # A4 proportions
 TIMEOUT_SECONDS = 180
+SCREENSHOT_SECONDS = 20  # a session's screenshot (about 0.1 s) is given up after this; the PDF is still printed
 # Page.printToPDF: paper size and margins from the annex's @page rule, backgrounds as --print-to-pdf prints them
 PRINT_PARAMETERS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False}
 # the browser reads DevTools commands on its file descriptor 3 and writes answers on 4; /bin/sh puts the
@@ -262,10 +267,7 @@ class BrowserSession:
             # the new tab's about:blank also reports "load": wait for the one of this navigation
             self._wait_for_event(tab, "Page.lifecycleEvent", deadline, name="load",
                                  loaderId=navigation.get("loaderId"), frameId=navigation.get("frameId"))
-            shot = None
-            if screenshot:
-                shot = base64.b64decode(self._call("Page.captureScreenshot", {"format": "png"}, tab=tab,
-                                                   deadline=deadline)["data"])
+            shot = self._screenshot(tab, deadline) if screenshot else None
             printed = base64.b64decode(self._call("Page.printToPDF", PRINT_PARAMETERS, tab=tab,
                                                   deadline=deadline)["data"])
         except BrowserError:
@@ -282,6 +284,20 @@ class BrowserSession:
             log.warning("PDF: %s", exc)
             self.close()
         return printed, shot
+
+    def _screenshot(self, tab: str, deadline: float) -> bytes | None:
+        """A PNG of the tab's first screen, or None (with a warning) if no frame comes in
+        SCREENSHOT_SECONDS: the screenshot is a preview, the PDF matters."""
+        self._call("Page.bringToFront", tab=tab, deadline=deadline)
+        try:
+            answer = self._call("Page.captureScreenshot", {"format": "png"}, tab=tab,
+                                deadline=min(deadline, time.monotonic() + SCREENSHOT_SECONDS))
+        except BrowserError as exc:
+            if exc.stopped or time.monotonic() >= deadline:
+                raise
+            log.warning("PDF: trang 1 không chụp được sau %s giây; vẫn in PDF", SCREENSHOT_SECONDS)
+            return None
+        return base64.b64decode(answer["data"])
 
     def close(self) -> None:
         """Stop the browser (and its helper processes) and delete its profile. Safe to call twice."""

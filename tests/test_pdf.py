@@ -89,6 +89,40 @@ while True:
 """
 
 
+# a "browser" whose tabs load and print, but whose screenshots never come (a tab left in the background)
+NO_FRAME_BROWSER = rf"""#!{sys.executable}
+import base64, json, os, sys
+received = b""
+def answer(message, result=None, **extra):
+    reply = {{"id": message["id"], "result": result or {{}}}}
+    reply.update(extra)
+    os.write(4, json.dumps(reply).encode() + b"\0")
+while True:
+    chunk = os.read(3, 65536)
+    if not chunk:
+        sys.exit(0)
+    received += chunk
+    while b"\0" in received:
+        raw, _, received = received.partition(b"\0")
+        message = json.loads(raw)
+        method, tab = message["method"], message.get("sessionId")
+        if method == "Target.createTarget":
+            answer(message, {{"targetId": "T1"}})
+        elif method == "Target.attachToTarget":
+            answer(message, {{"sessionId": "S1"}})
+        elif method == "Page.navigate":
+            answer(message, {{"frameId": "F1", "loaderId": "L1"}}, sessionId=tab)
+            os.write(4, json.dumps({{"method": "Page.lifecycleEvent", "sessionId": tab, "params": {{
+                "frameId": "F1", "loaderId": "L1", "name": "load"}}}}).encode() + b"\0")
+        elif method == "Page.captureScreenshot":
+            pass                                   # no frame: no answer
+        elif method == "Page.printToPDF":
+            answer(message, {{"data": base64.b64encode(b"%PDF-1.4 fake").decode()}}, sessionId=tab)
+        else:
+            answer(message, sessionId=tab) if tab else answer(message)
+"""
+
+
 @pytest.fixture(scope="module")
 def pdf_2023(sample_build):
     path = sample_build["output"] / "2023" / "annex_2023.pdf"
@@ -325,3 +359,15 @@ def test_a_print_service_refuses_a_client_without_its_key(tmp_path):
         own = pdf.PrintClient(*service.client_arguments)
         assert own.print_annex_pdf(tmp_path / "a.html", tmp_path / "a.pdf").status == "built"
         assert service.pages == 1 and "Phụ lục" in _pdf_text(tmp_path / "a.pdf")
+
+
+def test_a_screenshot_that_never_comes_is_given_up_and_the_pdf_still_printed(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(pdf, "SCREENSHOT_SECONDS", 0.5)
+    fake = _fake_browser(tmp_path / "no-frame-browser", NO_FRAME_BROWSER)
+    with pdf.BrowserSession(fake, timeout=30) as session:
+        result = pdf.print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf",
+                                     screenshot_path=tmp_path / "page1.png", session=session)
+        assert result.status == "built" and result.screenshot is None, result.summary
+        assert (tmp_path / "a.pdf").read_bytes() == b"%PDF-1.4 fake" and not (tmp_path / "page1.png").exists()
+        assert session.running and session.starts == 1            # the browser is kept for the next page
+    assert "trang 1 không chụp được sau 0.5 giây; vẫn in PDF" in caplog.text
