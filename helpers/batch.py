@@ -4,11 +4,11 @@ Excel copy and the PDF.
 Two phases, each running years in parallel processes: first ``01_clean`` for every year, then
 ``02_indicators`` and ``03_annex`` (which read earlier years' clean data for trends and the
 year-on-year jump check). Each process keeps one Jupyter kernel warm across the years it builds
-(``_warm_kernel``); one headless browser, kept by the batch's own process, prints every year's
-PDF (``helpers.pdf.PrintService``). Each year's outputs are written to a staging folder and
-moved into ``output/<year>/`` only when the whole year succeeded, so a failure never replaces a
-good annex. One year's failure never stops the
-others; the command exits non-zero when any year failed.
+(``_warm_kernel``); headless browsers kept by the batch's own process (one for every two
+workers) print every year's PDF (``helpers.pdf.PrintService``). Each year's outputs are written
+to a staging folder and moved into ``output/<year>/`` only when the whole year succeeded, so a
+failure never replaces a good annex. One year's failure never stops the others; the command
+exits non-zero when any year failed.
 
 Incremental: ``output/run.json`` (helpers.run_record) keeps, per year and step, the content
 hashes of what the step read; a step runs again only when one of them changed (``--force``
@@ -430,7 +430,7 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
             if not todo:
                 continue
             if pool is None:
-                printer = printer or _print_service()
+                printer = printer or _print_service(jobs)
                 pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_init_worker,
                                            initargs=(printer.client_arguments if printer else None,))
@@ -495,16 +495,18 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
     return [results[y] for y in years]
 
 
-def _print_service():
-    """The batch's one browser, printing for every worker (:class:`helpers.pdf.PrintService`);
-    None where a browser cannot be kept running (not POSIX) or there is none: each PDF is then
-    printed by a browser started for it, or skipped with the reason."""
+def _print_service(jobs: int = 1):
+    """The batch's browsers, printing for every worker (:class:`helpers.pdf.PrintService`): one
+    for every two workers (a print takes about a third of the time of a year's notebooks, and
+    each browser's start and first page cost about 2 s of CPU). None where a browser cannot be
+    kept running (not POSIX) or there is none: each PDF is then printed by a browser started for
+    it, or skipped with the reason."""
     from helpers.pdf import BrowserSession, PrintService
 
     session = BrowserSession()
     if not session.supported or session.browser is None:
         return None
-    return PrintService(session)
+    return PrintService(session, browsers=(jobs + 1) // 2)
 
 
 REASON_LABELS = (("raw/", "biểu số liệu"), ("reference/", "dữ liệu tham chiếu"), ("notebooks/", "sổ tính"),

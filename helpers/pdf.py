@@ -18,6 +18,7 @@ import itertools
 import json
 import logging
 import os
+import queue
 import select
 import shutil
 import signal
@@ -484,29 +485,40 @@ def _print_in_session(session: BrowserSession, html_path: Path, pdf_path: Path,
 
 
 class PrintService:
-    """One browser for several processes: this process keeps a :class:`BrowserSession` and prints
-    the pages that other processes (:class:`PrintClient`) ask for, one at a time.
+    """Browsers for several processes: this process keeps ``browsers`` browser sessions (:class:`BrowserSession`)
+    and prints the pages that other processes (:class:`PrintClient`) ask for, each page on a free
+    browser (a browser prints one page at a time; the next one starts only when all are busy).
 
     The batch's worker processes each used to keep a browser of their own. A browser's start and
     its first page cost about 2 s of CPU more than a later page (fonts, the renderer, the PDF
-    compositor), paid once per browser; with one browser for the whole batch it is paid once.
-    The requests come over an authenticated local connection (``multiprocessing.connection``: a
-    Unix socket, a named pipe on Windows) and are served by threads of this process. Use it as a
-    context manager, or call ``close()``: it stops the browser.
+    compositor), paid once per browser; the batch keeps one browser for every two workers. The
+    requests come over an authenticated local connection (``multiprocessing.connection``: a Unix
+    socket, a named pipe on Windows) and are served by threads of this process. Use it as a
+    context manager, or call ``close()``: it stops the browsers.
     """
 
-    def __init__(self, session: BrowserSession | None = None):
+    def __init__(self, session: BrowserSession | None = None, *, browsers: int = 1):
         from multiprocessing.connection import Listener
 
-        self.session = session if session is not None else BrowserSession()
+        first = session if session is not None else BrowserSession()
+        self.sessions = [first, *(BrowserSession(first.browser, timeout=first.timeout)
+                                  for _ in range(max(1, browsers) - 1))]
+        self._free: queue.SimpleQueue = queue.SimpleQueue()
+        for each in self.sessions:
+            self._free.put(each)
         self.authkey = os.urandom(32)
         self._listener = Listener(authkey=self.authkey)
         self.address = self._listener.address
         self.pages = 0
-        self._lock = threading.Lock()
+        self._count = threading.Lock()
         self._closed = False
         self._accepting = threading.Thread(target=self._accept, name="print-service", daemon=True)
         self._accepting.start()
+
+    @property
+    def session(self) -> BrowserSession:
+        """The first browser (the only one by default)."""
+        return self.sessions[0]
 
     @property
     def client_arguments(self) -> tuple:
@@ -537,12 +549,14 @@ class PrintService:
                     html_path, pdf_path, screenshot_path = connection.recv()
                 except (EOFError, OSError):
                     return
-                with self._lock:
-                    try:
-                        result = print_annex_pdf(html_path, pdf_path, screenshot_path=screenshot_path,
-                                                 session=self.session)
-                    except Exception as exc:  # noqa: BLE001 - the asking process gets the reason
-                        result = PdfResult("failed", f"lỗi khi in PDF ({type(exc).__name__}: {exc})")
+                session = self._free.get()       # waits while every browser is printing
+                try:
+                    result = print_annex_pdf(html_path, pdf_path, screenshot_path=screenshot_path, session=session)
+                except Exception as exc:  # noqa: BLE001 - the asking process gets the reason
+                    result = PdfResult("failed", f"lỗi khi in PDF ({type(exc).__name__}: {exc})")
+                finally:
+                    self._free.put(session)
+                with self._count:
                     self.pages += 1
                 try:
                     connection.send(result)
@@ -550,7 +564,7 @@ class PrintService:
                     return
 
     def close(self) -> None:
-        """Stop accepting requests and stop the browser. Safe to call twice."""
+        """Stop accepting requests and stop the browsers. Safe to call twice."""
         from multiprocessing.connection import Client
 
         if not self._closed:
@@ -561,8 +575,8 @@ class PrintService:
                 pass
             self._accepting.join(timeout=STOP_SECONDS)
             self._listener.close()
-        with self._lock:
-            self.session.close()
+        for session in self.sessions:     # the batch closes the service once no worker is left
+            session.close()
 
 
 class PrintClient:

@@ -30,8 +30,8 @@ def sample_build(tmp_path_factory: pytest.TempPathFactory):
     shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("README.md"))
     services, make_service = [], batch._print_service      # kept to check how the PDFs were printed
 
-    def recorded_service():
-        services.append(make_service())
+    def recorded_service(*args):
+        services.append(make_service(*args))
         return services[-1]
 
     batch._print_service = recorded_service

@@ -371,3 +371,29 @@ def test_a_screenshot_that_never_comes_is_given_up_and_the_pdf_still_printed(tmp
         assert (tmp_path / "a.pdf").read_bytes() == b"%PDF-1.4 fake" and not (tmp_path / "page1.png").exists()
         assert session.running and session.starts == 1            # the browser is kept for the next page
     assert "trang 1 không chụp được sau 0.5 giây; vẫn in PDF" in caplog.text
+
+
+def test_a_print_service_with_two_browsers_uses_both(tmp_path):
+    """Pages go to a free browser (the first, then the one that waited longest): both print."""
+    import threading
+
+    pages = [_page(tmp_path / f"{n}.html", f"Trang {n}") for n in range(4)]
+    with pdf.PrintService(browsers=2) as service:
+        clients = [pdf.PrintClient(*service.client_arguments) for _ in range(2)]
+        results: dict[int, pdf.PdfResult] = {}
+
+        def ask(client, numbers):
+            for n in numbers:
+                results[n] = client.print_annex_pdf(pages[n], pages[n].with_suffix(".pdf"))
+
+        threads = [threading.Thread(target=ask, args=(client, numbers))
+                   for client, numbers in zip(clients, ([0, 1], [2, 3]), strict=True)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sorted(results) == [0, 1, 2, 3] and all(r.status == "built" for r in results.values())
+        assert [s.starts for s in service.sessions] == [1, 1] and service.pages == 4
+    assert not any(s.running for s in service.sessions)
+    for n, page in enumerate(pages):
+        assert f"Trang {n}" in _pdf_text(page.with_suffix(".pdf"))
