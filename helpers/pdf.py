@@ -8,7 +8,8 @@ on its own.
 
 Two ways to print: one browser start per page (``--print-to-pdf``, any platform), or a
 :class:`BrowserSession` that keeps one headless browser running and drives it over the DevTools
-protocol (``--remote-debugging-pipe``, POSIX), which the batch uses to print year after year.
+protocol (``--remote-debugging-pipe``, POSIX). The batch's process keeps its sessions in a
+:class:`PrintService`, which prints year after year for every worker process.
 """
 
 from __future__ import annotations
@@ -485,9 +486,10 @@ def _print_in_session(session: BrowserSession, html_path: Path, pdf_path: Path,
 
 
 class PrintService:
-    """Browsers for several processes: this process keeps ``browsers`` browser sessions (:class:`BrowserSession`)
-    and prints the pages that other processes (:class:`PrintClient`) ask for, each page on a free
-    browser (a browser prints one page at a time; the next one starts only when all are busy).
+    """Browsers for several processes: this process keeps ``browsers`` browser sessions
+    (:class:`BrowserSession`) and prints the pages that other processes (:class:`PrintClient`) ask
+    for, each page on a free browser (a browser prints one page at a time; a page waits while every
+    browser is busy).
 
     The batch's worker processes each used to keep a browser of their own. A browser's start and
     its first page cost about 2 s of CPU more than a later page (fonts, the renderer, the PDF
