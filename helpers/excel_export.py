@@ -8,6 +8,7 @@ beginning with ``=``, ``+``, ``-`` or ``@`` never becomes a formula (formula inj
 
 from __future__ import annotations
 
+import functools
 from decimal import Decimal
 from pathlib import Path
 
@@ -54,6 +55,18 @@ WRAP_TOP = Alignment(wrap_text=True, vertical="top")
 ANNEX_WIDTHS = {"A": 6, "B": 62, "C": 22, "D": 16, "E": 26}
 
 
+@functools.cache
+def _font(size: int, bold: bool = False, italic: bool = False) -> Font:
+    """One Font object per style, shared by the cells (openpyxl hashes what a cell is given: a new
+    object per cell made styling a quarter of the export's time)."""
+    return Font(name=FONT_NAME, size=size, bold=bold, italic=italic)
+
+
+@functools.cache
+def _alignment(vertical: str, horizontal: str | None = None) -> Alignment:
+    return Alignment(wrap_text=True, vertical=vertical, horizontal=horizontal)
+
+
 def write_text(cell: Cell, text: object) -> Cell:
     """Put ``text`` in ``cell`` as a string, never as a formula (formula injection)."""
     value = "" if text is None or (not isinstance(text, str) and pd.isna(text)) else nfc(str(text))
@@ -96,9 +109,9 @@ def _style_range(ws: Worksheet, row: int, columns: int, *, bold: bool = False, i
     for column in range(1, columns + 1):
         cell = ws.cell(row, column)
         cell.border = BORDER
-        cell.font = Font(name=FONT_NAME, size=12, bold=bold or header, italic=italic)
+        cell.font = _font(12, bold=bold or header, italic=italic)
         horizontal = "center" if header or column == 1 else ("right" if column in (3, 4) else "left")
-        cell.alignment = Alignment(wrap_text=True, vertical="center" if header else "top", horizontal=horizontal)
+        cell.alignment = _alignment("center" if header else "top", horizontal)
         if header:
             cell.fill = HEADER_FILL
 
@@ -215,9 +228,8 @@ def write_commune_sheet(ws: Worksheet, rows: pd.DataFrame, wording: dict) -> Non
             else:
                 write_text(cell, value)
             cell.border = BORDER
-            cell.font = Font(name=FONT_NAME, size=12)
-            cell.alignment = Alignment(wrap_text=True, vertical="top",
-                                       horizontal="right" if key in ("numerator", "denominator", "value") else None)
+            cell.font = _font(12)
+            cell.alignment = _alignment("top", "right" if key in ("numerator", "denominator", "value") else None)
     for letter, width in zip("ABCDEFGH", (10, 50, 10, 24, 12, 12, 11, 16), strict=True):
         ws.column_dimensions[letter].width = width
     ws.freeze_panes = "A2"
