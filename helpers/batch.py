@@ -212,8 +212,8 @@ def _stop_kernels() -> None:
     _KERNELS.clear()
 
 
-# The PDF printer of this worker process: a client of the batch's one browser (helpers.pdf.PrintService,
-# set by _init_worker); None prints with a browser started for the page (helpers.pdf.print_annex_pdf).
+# The PDF printer of this worker process: a client of the batch's browsers (helpers.pdf.PrintService, set
+# by _init_worker); without one, each page is printed by a browser started for it (helpers.pdf.print_annex_pdf).
 _PRINTER: list = []
 
 
