@@ -146,6 +146,15 @@ def _launch(browser: Path, profile_dir: Path, flags: tuple[str, ...]) -> list[st
     return command
 
 
+def browser_environment(work_dir: Path) -> dict[str, str]:
+    """The browser's environment: its configuration and cache folders inside ``work_dir`` (thrown
+    away with it). Chromium on Linux keeps its crash reports under ``$XDG_CONFIG_HOME`` whatever
+    its profile, and ``--crash-dumps-dir`` does not move them; without this a crashed print left
+    dumps in the user's ``~/.config/chromium``."""
+    return {**os.environ, "XDG_CONFIG_HOME": str(Path(work_dir) / "config"),
+            "XDG_CACHE_HOME": str(Path(work_dir) / "cache")}
+
+
 def _failure_reason(code: int | None, stderr: str) -> str:
     """"trình duyệt báo lỗi (mã N) <last line the browser wrote on stderr>"."""
     last = stderr.strip().splitlines()[-1:] or [""]
@@ -153,9 +162,11 @@ def _failure_reason(code: int | None, stderr: str) -> str:
 
 
 def _run(command: list[str], produced: Path) -> str:
-    """Run the browser; the empty string on success, else a short reason."""
+    """Run the browser (its throw-away folders beside ``produced``); the empty string on success,
+    else a short reason."""
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False)
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False,
+                              env=browser_environment(Path(produced).parent))
     except subprocess.TimeoutExpired:
         return f"trình duyệt không trả lời sau {TIMEOUT_SECONDS} giây"
     except OSError as exc:
@@ -231,7 +242,7 @@ class BrowserSession:
                 # the browser still quits when this process dies, as its pipe closes
                 self._process = subprocess.Popen([*PIPE_LAUNCHER, *session_command(self.browser, work / "profile")],
                                                  stdin=command_end, stdout=answer_end, stderr=stderr,
-                                                 start_new_session=True)
+                                                 start_new_session=True, env=browser_environment(work))
         except OSError as exc:
             self.close()
             raise BrowserError(f"không chạy được trình duyệt ({exc})", stopped=True) from exc

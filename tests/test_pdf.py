@@ -401,3 +401,30 @@ def test_a_print_service_with_two_browsers_uses_both(tmp_path):
     assert not any(s.running for s in service.sessions)
     for n, page in enumerate(pages):
         assert f"Trang {n}" in _pdf_text(page.with_suffix(".pdf"))
+
+
+def _crash_handler_databases() -> list[str]:
+    """The --database of every Chromium crash handler running now (Linux /proc)."""
+    databases = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            arguments = cmdline.read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if arguments and "crashpad" in arguments[0]:
+            databases += [a.split("=", 1)[1] for a in arguments if a.startswith("--database=")]
+    return databases
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_browser_keeps_its_crash_reports_in_its_throw_away_folder(tmp_path):
+    """Chromium keeps crash reports under $XDG_CONFIG_HOME, not in its profile: the session points
+    it inside its own temporary folder, so a crashed print leaves nothing in the user's home."""
+    environment = pdf.browser_environment(tmp_path)
+    assert environment["XDG_CONFIG_HOME"] == str(tmp_path / "config") and environment["PATH"] == os.environ["PATH"]
+    with pdf.BrowserSession() as session:
+        session.start()
+        work = session._work.name
+        ours = [d for d in _crash_handler_databases() if d.startswith(work)]
+        assert ours and all(d.startswith(str(Path(work) / "config")) for d in ours), _crash_handler_databases()
+    assert not Path(work).exists()
