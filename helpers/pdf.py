@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import queue
+import re
 import select
 import shutil
 import signal
@@ -155,9 +156,15 @@ def browser_environment(work_dir: Path) -> dict[str, str]:
             "XDG_CACHE_HOME": str(Path(work_dir) / "cache")}
 
 
+# Lines Chromium writes on every start on a machine without a desktop session (no D-Bus, no
+# UPower): never the reason a print failed, so the reason is taken from the lines before them.
+STARTUP_NOISE = re.compile(r"dbus/|org\.freedesktop|Failed to connect to the bus", re.IGNORECASE)
+
+
 def _failure_reason(code: int | None, stderr: str) -> str:
-    """"trình duyệt báo lỗi (mã N) <last line the browser wrote on stderr>"."""
-    last = stderr.strip().splitlines()[-1:] or [""]
+    """"trình duyệt báo lỗi (mã N) <last line the browser wrote on stderr that is not start-up noise>"."""
+    lines = stderr.strip().splitlines()
+    last = [line for line in lines if not STARTUP_NOISE.search(line)][-1:] or lines[-1:] or [""]
     return f"trình duyệt báo lỗi (mã {code}) {last[0]}".strip()
 
 

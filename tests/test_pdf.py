@@ -428,3 +428,18 @@ def test_the_browser_keeps_its_crash_reports_in_its_throw_away_folder(tmp_path):
         ours = [d for d in _crash_handler_databases() if d.startswith(work)]
         assert ours and all(d.startswith(str(Path(work) / "config")) for d in ours), _crash_handler_databases()
     assert not Path(work).exists()
+
+
+def test_a_failure_reason_skips_chromiums_dbus_noise():
+    """The reason names what went wrong, not the D-Bus lines Chromium prints on every start here."""
+    stderr = (
+        "[1:1:1129/002139.9:ERROR:dbus/bus.cc:405] Failed to connect to the bus: Could not parse server address\n"
+        "[1:2:1129/002140.1:FATAL:pdf_printer.cc:88] Không ghi được tệp PDF: hết chỗ trên đĩa\n"
+        "[1:1:1129/002140.2:ERROR:dbus/object_proxy.cc:572] Failed to call method: org.freedesktop.DBus.NameHasOwner\n"
+        "[1:3:1129/002140.3:ERROR:dbus/bus.cc:405] Failed to connect to the bus: Failed to connect to socket\n")
+    reason = pdf._failure_reason(5, stderr)
+    assert reason == ("trình duyệt báo lỗi (mã 5) [1:2:1129/002140.1:FATAL:pdf_printer.cc:88] "
+                      "Không ghi được tệp PDF: hết chỗ trên đĩa")
+    only_noise = "[1:1:1129/002139.9:ERROR:dbus/bus.cc:405] Failed to connect to the bus\n"
+    assert pdf._failure_reason(1, only_noise).endswith("Failed to connect to the bus")   # nothing better to say
+    assert pdf._failure_reason(1, "") == "trình duyệt báo lỗi (mã 1)"
