@@ -506,7 +506,11 @@ def _print_service(jobs: int = 1):
     session = BrowserSession()
     if not session.supported or session.browser is None:
         return None
-    return PrintService(session, browsers=(jobs + 1) // 2)
+    try:
+        return PrintService(session, browsers=(jobs + 1) // 2)
+    except OSError as exc:  # no local socket here (e.g. an unwritable temporary folder): print page by page
+        log.warning("Không mở được kết nối in PDF dùng chung (%s); mỗi năm sẽ mở trình duyệt riêng.", exc)
+        return None
 
 
 REASON_LABELS = (("raw/", "biểu số liệu"), ("reference/", "dữ liệu tham chiếu"), ("notebooks/", "sổ tính"),

@@ -10,6 +10,7 @@ from openpyxl import load_workbook
 
 from helpers.batch import build_annexes, discover_years, main
 from helpers.paths import PROJECT_ROOT, RAW_DIR
+from helpers.pdf import BrowserSession
 
 
 def test_every_sample_year_is_built(sample_build):
@@ -157,3 +158,24 @@ def test_workers_skip_the_iri_grammar_import_and_still_validate_notebooks():
             "print(sys.modules['rfc3987_syntax'] is None, 'lark' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=PROJECT_ROOT, check=True)
     assert done.stdout.split() == ["True", "False"], done.stderr
+
+
+@pytest.mark.skipif(not BrowserSession.supported, reason="the batch keeps browsers only on POSIX")
+def test_without_a_shared_print_connection_the_batch_prints_page_by_page(monkeypatch, caplog):
+    """If the local connection cannot be opened, the batch still runs: each PDF is printed by a
+    browser started for it (helpers.pdf.print_annex_pdf without a session)."""
+    import sys
+    from pathlib import Path
+
+    from helpers import batch, pdf
+
+    def refused(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/tmp/pymp-x/listener-y")
+
+    monkeypatch.setattr(pdf, "find_browser", lambda *a, **k: Path(sys.executable))
+    monkeypatch.setattr(pdf, "PrintService", refused)
+    assert batch._print_service(2) is None
+    assert "Không mở được kết nối in PDF dùng chung" in caplog.text and "Permission denied" in caplog.text
+    monkeypatch.setattr(pdf, "PrintService", lambda session, browsers: ("service", session.browser, browsers))
+    assert batch._print_service(4) == ("service", Path(sys.executable), 2)    # one browser per two workers
+    assert batch._print_service(1)[2] == 1 and batch._print_service(3)[2] == 2
