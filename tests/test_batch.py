@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import sys
 
 import pytest
 from openpyxl import load_workbook
@@ -179,3 +180,86 @@ def test_without_a_shared_print_connection_the_batch_prints_page_by_page(monkeyp
     monkeypatch.setattr(pdf, "PrintService", lambda session, browsers: ("service", session.browser, browsers))
     assert batch._print_service(4) == ("service", Path(sys.executable), 2)    # one browser per two workers
     assert batch._print_service(1)[2] == 1 and batch._print_service(3)[2] == 2
+
+
+def _processes_with(text: str) -> list[str]:
+    """Command lines of running processes that mention ``text`` (Linux /proc)."""
+    from pathlib import Path
+
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in line:
+            found.append(line)
+    return found
+
+
+def _running_in_group(group: int) -> list[str]:
+    """Processes of a process group that still run (exited ones waiting to be reaped excluded)."""
+    from pathlib import Path
+
+    running = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()   # after "pid (name)": state, ppid, pgrp …
+        except (OSError, IndexError):
+            continue
+        if int(fields[2]) == group and fields[0] != "Z":
+            running.append(stat.parent.name)
+    return running
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sends SIGINT to a process group, reads /proc")
+def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(tmp_path):
+    """Ctrl-C in the terminal (SIGINT to the whole process group) during the annex phase: the batch
+    exits 130 with a Vietnamese line, every year folder is whole or untouched, nothing is left
+    running, and the next run (without --force) builds what was not finished."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import time
+
+    raw = tmp_path / "raw"
+    for year in (2022, 2023, 2024):
+        shutil.copytree(RAW_DIR / str(year), raw / str(year))
+    out = tmp_path / "output"
+    command = [sys.executable, "-m", "helpers.batch", "--no-progress", "--jobs", "2", "--raw-dir", str(raw),
+               "--processed-dir", str(tmp_path / "processed"), "--output-dir", str(out)]
+    kernels_before = len(_processes_with("ipykernel_launcher"))
+    run = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not list((out / ".staging").glob("*-02")) and time.monotonic() < deadline and run.poll() is None:
+        time.sleep(0.05)                                  # wait for an indicators + annex step to start
+    assert run.poll() is None, run.communicate()
+    os.killpg(run.pid, signal.SIGINT)
+    stdout, stderr = run.communicate(timeout=240)
+    assert run.returncode == 130, (stdout, stderr)
+    assert "Đã dừng (Ctrl-C)" in stderr
+
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    whole = {"annex_{y}.html", "annex_{y}.pdf", "annex_{y}.xlsx", "02_indicators.ipynb", "03_annex.ipynb"}
+    built = []
+    for year in (2022, 2023, 2024):
+        names = {p.name for p in (out / str(year)).iterdir()} if (out / str(year)).is_dir() else set()
+        expected = {n.format(y=year) for n in whole}
+        assert expected <= names or not names & expected, (year, names)      # whole, or no annex file at all
+        annex = record["years"].get(str(year), {}).get("annex", {})
+        if annex.get("status") == "built":
+            assert expected <= names
+            built.append(year)
+    assert not [p for p in (out / ".staging").glob("*") if p.is_dir() and any(p.iterdir())]
+    time.sleep(1)                                         # nothing left running: workers, kernels, browser
+    assert _running_in_group(run.pid) == []
+    assert len(_processes_with("ipykernel_launcher")) <= kernels_before
+    assert _processes_with("xhht-browser-") == []
+
+    again = subprocess.run(command, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stdout[-2000:]
+    for year in (2022, 2023, 2024):
+        assert {n.format(y=year) for n in whole} <= {p.name for p in (out / str(year)).iterdir()}
+    assert len(built) < 3            # the interruption did stop something
