@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from openpyxl import load_workbook
+from running_processes import command_lines, running_in_group
 
 from helpers.batch import build_annexes, discover_years, main
 from helpers.paths import PROJECT_ROOT, RAW_DIR
@@ -183,33 +184,8 @@ def test_without_a_shared_print_connection_the_batch_prints_page_by_page(monkeyp
 
 
 def _processes_with(text: str) -> list[str]:
-    """Command lines of running processes that mention ``text`` (Linux /proc)."""
-    from pathlib import Path
-
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            line = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if text in line:
-            found.append(line)
-    return found
-
-
-def _running_in_group(group: int) -> list[str]:
-    """Processes of a process group that still run (exited ones waiting to be reaped excluded)."""
-    from pathlib import Path
-
-    running = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()   # after "pid (name)": state, ppid, pgrp …
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == group and fields[0] != "Z":
-            running.append(stat.parent.name)
-    return running
+    """Command lines of running processes that mention ``text``."""
+    return [line for line in (" ".join(arguments) for arguments in command_lines()) if text in line]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sends SIGINT to a process group, reads /proc")
@@ -254,7 +230,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(tmp_path):
             built.append(year)
     assert not [p for p in (out / ".staging").glob("*") if p.is_dir() and any(p.iterdir())]
     time.sleep(1)                                         # nothing left running: workers, kernels, browser
-    assert _running_in_group(run.pid) == []
+    assert running_in_group(run.pid) == []
     assert len(_processes_with("ipykernel_launcher")) <= kernels_before
     assert _processes_with("xhht-browser-") == []
 

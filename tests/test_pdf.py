@@ -13,6 +13,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from running_processes import command_lines
 
 from helpers import pdf
 from helpers.annex import build_annex_table, load_annex_wording
@@ -68,59 +69,63 @@ def _fake_browser(path: Path, body: str) -> Path:
     return path
 
 
+def _devtools_fake(handler: str) -> str:
+    """The script of a fake browser speaking DevTools over its pipe: it reads NUL-ended JSON
+    commands on descriptor 3 and passes each to ``handle(message)``, defined by ``handler``, which
+    replies on descriptor 4 with ``answer`` (or ``event``)."""
+    return f"#!{sys.executable}\n" + r"""import base64, json, os, sys
+
+def send(reply):
+    os.write(4, json.dumps(reply).encode() + b"\0")
+
+def answer(message, result=None, **extra):
+    send({"id": message["id"], "result": result or {}, **extra})
+
+def event(method, tab, **params):
+    send({"method": method, "sessionId": tab, "params": params})
+""" + handler + r"""
+received = b""
+while True:
+    chunk = os.read(3, 65536)
+    if not chunk:
+        sys.exit(0)
+    received += chunk
+    while b"\0" in received:
+        raw, _, received = received.partition(b"\0")
+        handle(json.loads(raw))
+"""
+
+
 # a "browser" that answers the session's first command on the DevTools pipe, then dies on the next one
-DYING_BROWSER = rf"""#!{sys.executable}
-import json, os, sys
+DYING_BROWSER = _devtools_fake(r"""
 with open(os.path.join(os.path.dirname(sys.argv[0]), "starts.txt"), "a") as starts:
     starts.write("start\n")
-received = b""
-while True:
-    chunk = os.read(3, 65536)
-    if not chunk:
-        sys.exit(0)
-    received += chunk
-    while b"\0" in received:
-        raw, _, received = received.partition(b"\0")
-        message = json.loads(raw)
-        if message["method"] != "Browser.getVersion":
-            sys.stderr.write("gone\n")
-            sys.exit(5)
-        os.write(4, json.dumps({{"id": message["id"], "result": {{"product": "Fake/1"}}}}).encode() + b"\0")
-"""
 
+def handle(message):
+    if message["method"] != "Browser.getVersion":
+        sys.stderr.write("gone\n")
+        sys.exit(5)
+    answer(message, {"product": "Fake/1"})
+""")
 
 # a "browser" whose tabs load and print, but whose screenshots never come (a tab left in the background)
-NO_FRAME_BROWSER = rf"""#!{sys.executable}
-import base64, json, os, sys
-received = b""
-def answer(message, result=None, **extra):
-    reply = {{"id": message["id"], "result": result or {{}}}}
-    reply.update(extra)
-    os.write(4, json.dumps(reply).encode() + b"\0")
-while True:
-    chunk = os.read(3, 65536)
-    if not chunk:
-        sys.exit(0)
-    received += chunk
-    while b"\0" in received:
-        raw, _, received = received.partition(b"\0")
-        message = json.loads(raw)
-        method, tab = message["method"], message.get("sessionId")
-        if method == "Target.createTarget":
-            answer(message, {{"targetId": "T1"}})
-        elif method == "Target.attachToTarget":
-            answer(message, {{"sessionId": "S1"}})
-        elif method == "Page.navigate":
-            answer(message, {{"frameId": "F1", "loaderId": "L1"}}, sessionId=tab)
-            os.write(4, json.dumps({{"method": "Page.lifecycleEvent", "sessionId": tab, "params": {{
-                "frameId": "F1", "loaderId": "L1", "name": "load"}}}}).encode() + b"\0")
-        elif method == "Page.captureScreenshot":
-            pass                                   # no frame: no answer
-        elif method == "Page.printToPDF":
-            answer(message, {{"data": base64.b64encode(b"%PDF-1.4 fake").decode()}}, sessionId=tab)
-        else:
-            answer(message, sessionId=tab) if tab else answer(message)
-"""
+NO_FRAME_BROWSER = _devtools_fake(r"""
+def handle(message):
+    method, tab = message["method"], message.get("sessionId")
+    if method == "Target.createTarget":
+        answer(message, {"targetId": "T1"})
+    elif method == "Target.attachToTarget":
+        answer(message, {"sessionId": "S1"})
+    elif method == "Page.navigate":
+        answer(message, {"frameId": "F1", "loaderId": "L1"}, sessionId=tab)
+        event("Page.lifecycleEvent", tab, frameId="F1", loaderId="L1", name="load")
+    elif method == "Page.captureScreenshot":
+        pass                                   # no frame: no answer
+    elif method == "Page.printToPDF":
+        answer(message, {"data": base64.b64encode(b"%PDF-1.4 fake").decode()}, sessionId=tab)
+    else:
+        answer(message, sessionId=tab) if tab else answer(message)
+""")
 
 
 @pytest.fixture(scope="module")
@@ -404,16 +409,9 @@ def test_a_print_service_with_two_browsers_uses_both(tmp_path):
 
 
 def _crash_handler_databases() -> list[str]:
-    """The --database of every Chromium crash handler running now (Linux /proc)."""
-    databases = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            arguments = cmdline.read_bytes().decode(errors="replace").split("\0")
-        except OSError:
-            continue
-        if arguments and "crashpad" in arguments[0]:
-            databases += [a.split("=", 1)[1] for a in arguments if a.startswith("--database=")]
-    return databases
+    """The --database of every Chromium crash handler running now."""
+    return [a.split("=", 1)[1] for arguments in command_lines() if "crashpad" in arguments[0]
+            for a in arguments if a.startswith("--database=")]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
