@@ -156,21 +156,20 @@ class Intake:
     def read_cell(self, sheet: Sheet, r: int, c: int, field_id: str, column: str, record: int,
                   note: str = "") -> bool:
         """Read one count cell of ``record``; False when it was rejected."""
-        raw = sheet.cell(r, c)
-        if type(raw) is int and raw >= 0:     # a plain count, most cells: what parse_count would say
-            self.values.append((self.year, None, field_id, raw, note, sheet.file, sheet.name, r + 1, record))
-            return True
-        parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached)
-        if parsed.status == REJECTED:
-            self.reject(sheet, r + 1, column, field_id, raw, f"Trường {field_id}: {parsed.reason}.")
-            return False
-        if parsed.status == MISSING and parsed.reason:
-            label = f"{self.labels.get(field_id, field_id)} ({field_id})"
-            self.problems.add(WARNING, f"{label}: {parsed.reason}.", file=sheet.file, sheet=sheet.name,
-                              row=r + 1, column=column, value=raw)
-        if parsed.fix:
-            self.fixes[(sheet.file, parsed.fix)] += 1
-        self.values.append((self.year, None, field_id, parsed.value, note, sheet.file, sheet.name, r + 1,
+        value = raw = sheet.cell(r, c)
+        if type(raw) is not int or raw < 0:     # a plain count (most cells) is what parse_count would say
+            parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached)
+            if parsed.status == REJECTED:
+                self.reject(sheet, r + 1, column, field_id, raw, f"Trường {field_id}: {parsed.reason}.")
+                return False
+            if parsed.status == MISSING and parsed.reason:
+                label = f"{self.labels.get(field_id, field_id)} ({field_id})"
+                self.problems.add(WARNING, f"{label}: {parsed.reason}.", file=sheet.file, sheet=sheet.name,
+                                  row=r + 1, column=column, value=raw)
+            if parsed.fix:
+                self.fixes[(sheet.file, parsed.fix)] += 1
+            value = parsed.value
+        self.values.append((self.year, None, field_id, value, note, sheet.file, sheet.name, r + 1,
                             record))   # VALUE_COLUMNS + record
         return True
 
