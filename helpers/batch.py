@@ -183,7 +183,7 @@ def _warm_kernel(kernel_name: str):
 
 def _init_worker(printer: tuple | None = None) -> None:
     """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), print their PDFs
-    with the batch's browser (``printer``: :attr:`helpers.pdf.PrintService.client_arguments`), and
+    with the batch's browsers (``printer``: :attr:`helpers.pdf.PrintService.client_arguments`), and
     skip the IRI syntax checker of jsonschema.
 
     papermill and nbconvert import nbformat, whose jsonschema imports ``rfc3987_syntax`` when it is

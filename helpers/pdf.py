@@ -32,6 +32,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing import AuthenticationError
+from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
 from helpers.storage import write_bytes_atomically
@@ -518,8 +519,6 @@ class PrintService:
     """
 
     def __init__(self, session: BrowserSession | None = None, *, browsers: int = 1):
-        from multiprocessing.connection import Listener
-
         first = session if session is not None else BrowserSession()
         self.sessions = [first, *(BrowserSession(first.browser, timeout=first.timeout)
                                   for _ in range(max(1, browsers) - 1))]
@@ -585,8 +584,6 @@ class PrintService:
 
     def close(self) -> None:
         """Stop accepting requests and stop the browsers. Safe to call twice."""
-        from multiprocessing.connection import Client
-
         if not self._closed:
             self._closed = True
             try:            # wake the accepting thread up (a connection that does not authenticate)
@@ -609,8 +606,6 @@ class PrintClient:
     def print_annex_pdf(self, html_path: Path, pdf_path: Path, *, screenshot_path: Path | None = None) -> PdfResult:
         """As :func:`print_annex_pdf`, printed by the service's browser; "failed" with a reason if
         the service cannot be reached."""
-        from multiprocessing.connection import Client
-
         try:
             if self._connection is None:
                 self._connection = Client(self.address, authkey=self.authkey)
