@@ -7,10 +7,9 @@
 3. Scale: a synthetic country (``helpers.synthetic``) of 1,000 and 10,000 communes, 5 years;
    time and peak memory of (a) cleaning the last year — the code cells of ``01_clean`` run in one
    process (no kernel; it reads the workbooks in one worker process per core), the reference
-   loaders pointed at the synthetic units — and (b) its
-   year-on-year jump check, indicators, 5-year history and projection (the helpers
-   ``02_indicators`` calls). The
-   workbooks are generated once into ``bench/.cache/`` (git-ignored).
+   loaders pointed at the synthetic units — and (b) its year-on-year jump check, indicators,
+   5-year history and projection (the helpers ``02_indicators`` calls). The workbooks are
+   generated once into ``bench/.cache/`` (git-ignored).
 
     python bench/run_bench.py                 # everything
     python bench/run_bench.py --skip-naive    # parts 2-3 only
