@@ -160,9 +160,9 @@ def _read_values_only(path: Path, data: bytes | None = None) -> list[Sheet]:
             continue
         sheet = book.get_sheet_by_name(meta.name)
         fixes: Counter = Counter()
-        rows = [_plain_row(row, fixes) for row in sheet.to_python(skip_empty_area=False)]
+        rows = [_plain_row(row, fixes) for row in sheet.to_python(skip_empty_area=False)]   # rectangular
         merged = [(r0, c0, r1, c1) for (r0, c0), (r1, c1) in (sheet.merged_cell_ranges or [])]
-        sheets.append(Sheet(name, meta.name, _rectangular(rows), merged, set(), fixes))
+        sheets.append(Sheet(name, meta.name, rows, merged, set(), fixes))
     return sheets
 
 
@@ -171,11 +171,17 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 
 
 def _has_formula_element(xml: bytes) -> bool:
-    """Whether a worksheet's XML holds an ``<f>`` element (plain substring tests first: the
-    regular expression, which allows a namespace prefix, is only needed when one is written)."""
-    if b"<f>" in xml or b"<f " in xml or b"<f/" in xml:
-        return True
-    return b":f" in xml and _FORMULA.search(xml) is not None
+    """Whether a worksheet's XML holds an ``<f>`` element (``<(prefix:)?f[ >/]``).
+
+    The search steps from one "f" to the next: "f" is rare in a sheet's XML and "<" is not, so
+    this is several times faster than searching for "<f" (10,000 workbooks are read at scale)."""
+    start = 0
+    while (i := xml.find(b"f", start)) != -1:
+        start = i + 1
+        if xml[i + 1:i + 2] in (b" ", b">", b"/") and xml[i - 1:i] in (b"<", b":"):
+            if xml[i - 1:i] == b"<" or _FORMULA.search(xml, max(0, i - 64), i + 2):
+                return True
+    return False
 
 
 def _workbook_features(data: bytes) -> tuple[bool, bool]:
