@@ -44,14 +44,19 @@ class ProblemLog:
 
 
 def _sentence(file: object, sheet: object, row: object, column: object, message: str) -> str:
+    return _located(*(None if pd.isna(cell) else cell for cell in (file, sheet, row, column)), message)
+
+
+def _located(file: object, sheet: object, row: object, column: object, message: str) -> str:
+    """:func:`_sentence` of cells already checked: a missing one is None."""
     parts = []
-    if not pd.isna(file) and file:
+    if file is not None and file:
         parts.append(f"tệp {file}")
-    if not pd.isna(sheet) and sheet:
+    if sheet is not None and sheet:
         parts.append(f"trang {sheet}")
-    if not pd.isna(row) and row != "":
+    if row is not None and row != "":
         parts.append(f"dòng {int(row)}")
-    if not pd.isna(column) and column:
+    if column is not None and column:
         parts.append(f"cột “{column}”")
     place = ", ".join(parts)
     return f"{place}: {message}" if place else message
@@ -64,7 +69,15 @@ def describe_problem(problem: pd.Series) -> str:
 
 
 def describe_problems(problems: pd.DataFrame) -> list[str]:
-    """:func:`describe_problem` of every row of a problems table (one pass, no Series per row)."""
-    columns = [problems[c] if c in problems.columns else [None] * len(problems)
-               for c in ("file", "sheet", "row", "column")]
-    return [_sentence(*place, message) for *place, message in zip(*columns, problems["message"], strict=True)]
+    """:func:`describe_problem` of every row of a problems table (one pass, no Series per row;
+    missing cells are found column by column, not cell by cell)."""
+    columns = [_cells(problems, c) for c in ("file", "sheet", "row", "column")]
+    return [_located(*place, message) for *place, message in zip(*columns, problems["message"].tolist(), strict=True)]
+
+
+def _cells(problems: pd.DataFrame, name: str) -> list:
+    """The cells of a column as a list, None where missing (all None when there is no such column)."""
+    if name not in problems.columns:
+        return [None] * len(problems)
+    column = problems[name]
+    return [None if missing else cell for cell, missing in zip(column.tolist(), column.isna().tolist(), strict=True)]
