@@ -24,12 +24,24 @@ INDICATOR_COLUMNS = [
 ]
 
 
-def wide_values(values: pd.DataFrame) -> pd.DataFrame:
-    """One row per (year, unit_code), one column per field."""
-    wide = values.pivot_table(index=["year", "unit_code"], columns="field", values="value",
-                              aggfunc="first")
-    wide.columns.name = None
-    return wide.astype("Float64")
+def unit_values(values: pd.DataFrame, unit_codes: pd.Series | list[str]) -> pd.DataFrame:
+    """One year's values as a table: one row per unit of ``unit_codes``, in that order (index
+    ``unit_code``), one column per field given (in order of appearance), NA where a unit gave no
+    value; when a value is given twice the first counts.
+
+    Values are placed in a units × fields grid by position, without ``pivot_table``, which spends
+    most of its time grouping the unit and field strings (several times longer for 10,000 communes).
+    """
+    index = pd.Index(unit_codes, name="unit_code")
+    units = index.unique()
+    row = units.get_indexer(values["unit_code"])                    # -1: a unit not in ``unit_codes``
+    column, fields = pd.factorize(values["field"].to_numpy())        # -1: no field
+    given = (row >= 0) & (column >= 0) & values["value"].notna().to_numpy()
+    cell = np.where(given, row * len(fields) + column, -1)
+    first = given & ~pd.Index(cell).duplicated()
+    grid = np.full((len(units), len(fields)), np.nan)
+    grid.flat[cell[first]] = values["value"].to_numpy(dtype=float, na_value=np.nan)[first]
+    return pd.DataFrame(grid[units.get_indexer(index)], index=index, columns=fields, dtype="Float64")
 
 
 def field_sum(wide: pd.DataFrame, expression: str) -> pd.Series:
@@ -44,7 +56,7 @@ def field_sum(wide: pd.DataFrame, expression: str) -> pd.Series:
 
 def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
     """100 × numerator / denominator, NA where the denominator is 0 or missing."""
-    return 100 * numerator / denominator.where(denominator != 0)
+    return 100 * numerator / denominator.replace(0, pd.NA)
 
 
 def _rates(wide: pd.DataFrame, indicator: pd.Series) -> pd.DataFrame:
@@ -58,12 +70,19 @@ def commune_standards(wide: pd.DataFrame, communes: pd.DataFrame, standards: pd.
     """Whether each commune meets each standard (True/False, NA when a count is missing)."""
     dbkk = wide.index.get_level_values("unit_code").map(communes.set_index("code")["dbkk"]).fillna(False)
     dbkk = pd.Series(dbkk.astype(bool), index=wide.index)
+    criteria_of = {}
+    for crit in criteria.itertuples(index=False):
+        criteria_of.setdefault(crit.standard, []).append(crit)
+    # each rate once: criteria and their ĐBKK variants share most numerators and denominators
+    used = [crit for standard in standards["standard"] for crit in criteria_of.get(standard, [])]
+    pairs = {(c.numerator, c.denominator) for c in used} | {(c.numerator_dbkk, c.denominator_dbkk) for c in used}
+    percent = {(num, den): _percent(field_sum(wide, num), field_sum(wide, den)) for num, den in pairs}
     met = {}
     for standard in standards["standard"]:
         result = pd.Series(True, index=wide.index, dtype="boolean")
-        for crit in criteria[criteria["standard"] == standard].itertuples(index=False):
-            normal = _percent(field_sum(wide, crit.numerator), field_sum(wide, crit.denominator))
-            special = _percent(field_sum(wide, crit.numerator_dbkk), field_sum(wide, crit.denominator_dbkk))
+        for crit in criteria_of.get(standard, []):
+            normal = percent[crit.numerator, crit.denominator]
+            special = percent[crit.numerator_dbkk, crit.denominator_dbkk]
             ok = (normal >= crit.threshold).where(~dbkk, special >= crit.threshold_dbkk)
             result = result & ok.astype("boolean")
         met[standard] = result
@@ -83,13 +102,6 @@ def _status(value, target, decimals: int, direction: str = "higher") -> str:
     return STATUS_MET if met else STATUS_NOT_MET
 
 
-def _objects(numbers: np.ndarray, present: np.ndarray) -> np.ndarray:
-    """Floats where ``present``, ``pd.NA`` elsewhere, as an object array (as the row dicts held)."""
-    out = numbers.astype(object)
-    out[~present] = pd.NA
-    return out
-
-
 def _choose(condition: np.ndarray, when_true, when_false) -> np.ndarray:
     return np.where(condition, np.asarray(when_true, dtype=object), np.asarray(when_false, dtype=object))
 
@@ -106,11 +118,39 @@ def _statuses(values: np.ndarray, target, decimals: int) -> np.ndarray:
     return np.where(met, STATUS_MET, STATUS_NOT_MET).astype(object)
 
 
-def _commune_rows(base: dict, codes: pd.Series, columns: dict) -> pd.DataFrame:
-    frame = pd.DataFrame({**{k: [v] * len(codes) for k, v in base.items()}, "unit_code": codes.to_numpy()})
-    for name, column in columns.items():
-        frame[name] = column if isinstance(column, np.ndarray) else [column] * len(codes)
-    return frame
+def _commune_rows(pieces: list[dict], codes: np.ndarray) -> pd.DataFrame:
+    """The commune rows of all indicators, typed as :func:`_typed` types the district rows.
+
+    ``pieces`` holds, per indicator, its year, indicator_id, kind, numerator, denominator, value,
+    target (NaN: no number) and status, each an array with one item per commune or one scalar.
+    """
+    def stacked(column: str, dtype) -> np.ndarray:
+        return np.concatenate([np.broadcast_to(np.asarray(piece.get(column, np.nan), dtype=dtype), len(codes))
+                               for piece in pieces])
+
+    rows = pd.RangeIndex(len(codes) * len(pieces))
+    return pd.DataFrame({
+        "year": pd.array(stacked("year", "int64"), dtype="Int64"),
+        "unit_code": pd.array(np.tile(codes, len(pieces)), dtype="string"),
+        "indicator_id": stacked("indicator_id", object), "kind": stacked("kind", object),
+        **{column: pd.array(stacked(column, float), dtype="Float64")
+           for column in ("numerator", "denominator", "value", "target")},
+        "target_level": "", "target_plan": "", "target_verified": pd.Series(pd.NA, index=rows, dtype="boolean"),
+        "status": stacked("status", object), "missing_units": "",
+    }, index=rows)
+
+
+def _typed(table: pd.DataFrame) -> pd.DataFrame:
+    """The columns of the indicator table, in order and with their types (empty numbers as NA)."""
+    table = table.reindex(columns=INDICATOR_COLUMNS, fill_value=pd.NA)
+    table["target_verified"] = table["target_verified"].astype("boolean")
+    table["unit_code"] = table["unit_code"].astype("string")
+    for column in ("numerator", "denominator", "value", "target"):
+        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Float64")
+    table["year"] = table["year"].astype("Int64")
+    table[["status", "missing_units", "target_level", "target_plan"]] = table[
+        ["status", "missing_units", "target_level", "target_plan"]].fillna("")
+    return table
 
 
 def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators: pd.DataFrame,
@@ -122,20 +162,17 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
     ``values`` holds the clean values of the year; ``communes`` the communes expected that year.
     With ``district_only`` the communes' rows are left out (the same district rows, for trends).
     """
-    values = values[values["year"] == year]
-    wide = wide_values(values) if len(values) else pd.DataFrame(
-        index=pd.MultiIndex.from_tuples([], names=["year", "unit_code"]))
-    expected = list(communes["code"])
-    wide = wide.reindex(pd.MultiIndex.from_product([[year], expected], names=["year", "unit_code"]))
-    wide.index = wide.index.droplevel("year")      # one year: arithmetic on a flat index is much cheaper
-    reported = set(values["unit_code"].unique())
-    absent = [c for c in expected if c not in reported]
+    values = values.loc[values["year"] == year, ["unit_code", "field", "value"]]
+    expected = communes["code"].tolist()
+    wide = unit_values(values, communes["code"])
+    reported = pd.Index(expected).isin(values["unit_code"])
+    absent = [c for c, seen in zip(expected, reported, strict=True) if not seen]
     chosen = targets[(targets["level"] == target_level) & (targets["target_year"] == target_year)]
     chosen = chosen.drop_duplicates("indicator_id").set_index("indicator_id")
     met = commune_standards(wide, communes, standards, criteria)
     rules = standards.set_index("standard")
 
-    codes = pd.Series(list(wide.index), dtype=object)
+    codes = wide.index.to_numpy(dtype=object)
     pieces, district_rows = [], []
     for ind in indicators.to_dict("records"):
         target = chosen["value"].get(ind["id"], pd.NA)
@@ -152,10 +189,9 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             known_mask = unit_met.notna().to_numpy()
             ok = unit_met.fillna(False).astype(bool).to_numpy()
             if not district_only:
-                pieces.append(_commune_rows(base, codes, {
-                    "numerator": _objects(ok.astype(float), known_mask), "denominator": 1.0, "value": pd.NA,
-                    "status": _choose(~known_mask, STATUS_MISSING, _choose(ok, STATUS_MET, STATUS_NOT_MET)),
-                    "missing_units": ""}))
+                pieces.append({
+                    **base, "numerator": np.where(known_mask, ok, np.nan), "denominator": 1.0, "value": np.nan,
+                    "status": _choose(~known_mask, STATUS_MISSING, _choose(ok, STATUS_MET, STATUS_NOT_MET))})
             known = unit_met.dropna()
             missing = list(codes[~known_mask])
             share = 100 * known.sum() / len(expected) if expected else pd.NA
@@ -173,11 +209,10 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             present = num.notna().to_numpy()
             numbers = num.astype(float).to_numpy(na_value=np.nan)
             if not district_only:
-                value = (_objects(numbers, present) if ind["kind"] == "count"
-                         else _objects((np.nan_to_num(numbers) > 0).astype(float), np.ones(len(numbers), bool)))
-                pieces.append(_commune_rows(base, codes, {
-                    "numerator": _objects(numbers, present), "denominator": pd.NA, "value": value,
-                    "status": _choose(~present, STATUS_MISSING, ""), "missing_units": ""}))
+                pieces.append({
+                    **base, "numerator": numbers, "denominator": np.nan,
+                    "value": numbers if ind["kind"] == "count" else (np.nan_to_num(numbers) > 0).astype(float),
+                    "status": _choose(~present, STATUS_MISSING, "")})
             missing = list(codes[~present])
             total = num.sum() if ind["kind"] == "count" else float((num > 0).sum())
             district_rows.append({
@@ -189,18 +224,16 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
         rates = _rates(wide, ind)
         numerators = rates["numerator"].astype(float).to_numpy(na_value=np.nan)
         denominators = rates["denominator"].astype(float).to_numpy(na_value=np.nan)
-        values = rates["value"].astype(float).to_numpy(na_value=np.nan)
+        percents = rates["value"].astype(float).to_numpy(na_value=np.nan)
         incomplete = np.isnan(numerators) | np.isnan(denominators)
         if not district_only:
             zero = ~incomplete & (denominators == 0)
             zero_status = STATUS_NOT_APPLICABLE if ind["zero_denominator"] == "not_applicable" else STATUS_MISSING
             statuses = _choose(incomplete, STATUS_MISSING,
-                               _choose(zero, zero_status, _statuses(values, target, decimals)))
-            pieces.append(_commune_rows(base, codes, {
-                "numerator": _objects(numerators, ~np.isnan(numerators)),
-                "denominator": _objects(denominators, ~np.isnan(denominators)),
-                "value": _objects(values, ~np.isnan(values)), "status": statuses, "missing_units": "",
-                "target": target}))
+                               _choose(zero, zero_status, _statuses(percents, target, decimals)))
+            pieces.append({
+                **base, "numerator": numerators, "denominator": denominators, "value": percents, "status": statuses,
+                "target": np.nan if pd.isna(target) else float(target)})
         missing = list(codes[incomplete])
         num, den = rates["numerator"].sum(), rates["denominator"].sum()
         value = 100 * num / den if den and not missing else pd.NA
@@ -215,23 +248,15 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
             "denominator": den if not missing else pd.NA, "value": value, "status": status,
             "missing_units": ";".join(missing), **target_meta})
 
-    # one frame for the district rows; then each indicator's communes followed by its district row
-    table = pd.concat([*pieces, pd.DataFrame(district_rows)], ignore_index=True) if district_rows else pd.DataFrame()
-    if len(table) and pieces:
+    table = _typed(pd.DataFrame(district_rows))
+    if pieces:
+        # each indicator's communes followed by its district row
         position = {ind_id: 2 * i for i, ind_id in enumerate(indicators["id"])}
-        key = table["indicator_id"].map(position).to_numpy() + (table["unit_code"] == district_code).to_numpy()
+        rank = np.array([position[ind_id] for ind_id in indicators["id"]])
+        at_district = codes == district_code
+        key = np.concatenate([np.repeat(rank, len(codes)) + np.tile(at_district, len(rank)), rank + 1])
+        table = pd.concat([_commune_rows(pieces, codes), table], ignore_index=True)
         table = table.iloc[np.argsort(key, kind="stable")].reset_index(drop=True)
-    for column in INDICATOR_COLUMNS:
-        if column not in table.columns:
-            table[column] = pd.NA
-    table = table[INDICATOR_COLUMNS]
-    table["target_verified"] = table["target_verified"].astype("boolean")
-    table["unit_code"] = table["unit_code"].astype("string")
-    for column in ("numerator", "denominator", "value", "target"):
-        table[column] = pd.to_numeric(table[column], errors="coerce").astype("Float64")
-    table["year"] = table["year"].astype("Int64")
-    table[["status", "missing_units", "target_level", "target_plan"]] = table[
-        ["status", "missing_units", "target_level", "target_plan"]].fillna("")
     if absent:
         table.attrs["absent_units"] = absent
     return table
@@ -247,13 +272,12 @@ def compute_history(values: pd.DataFrame, communes_by_year: dict[int, pd.DataFra
     which are not computed again.
     """
     frames = []
-    by_year = dict(tuple(values.groupby("year", sort=False))) if len(values) else {}
     for year, communes in sorted(communes_by_year.items()):
         table = (computed or {}).get(year)
         if table is None:
-            table = compute_indicators(by_year.get(year, values.iloc[:0]), communes, indicators, standards,
-                                       criteria, targets, year=year, district_code=district_code,
-                                       target_level=target_level, target_year=target_year, district_only=True)
+            table = compute_indicators(values, communes, indicators, standards, criteria, targets, year=year,
+                                       district_code=district_code, target_level=target_level,
+                                       target_year=target_year, district_only=True)
         frames.append(table[table["unit_code"] == district_code])
     if not frames:
         return pd.DataFrame(columns=INDICATOR_COLUMNS)

@@ -16,7 +16,7 @@ from helpers.indicators import (
     commune_standards,
     compute_indicators,
     field_sum,
-    wide_values,
+    unit_values,
 )
 from helpers.numbers import format_number
 from helpers.reference import load_fields
@@ -66,27 +66,31 @@ def row(table: pd.DataFrame, indicator_id: str, unit: str = DISTRICT) -> pd.Seri
 
 def standards_met(values: pd.DataFrame, communes: pd.DataFrame, rules) -> pd.DataFrame:
     standards, criteria = rules
-    wide = wide_values(values)
-    return commune_standards(wide, communes, standards, criteria).xs(YEAR, level="year")
+    wide = unit_values(values[values["year"] == YEAR], communes["code"])
+    return commune_standards(wide, communes, standards, criteria)
 
 
 # --------------------------------------------------------------------------- building blocks
 
 
-def test_wide_values_and_field_sum_from_inline_csv():
+def test_unit_values_and_field_sum_from_inline_csv():
     values = pd.read_csv(io.StringIO(
         "year,unit_code,field,value\n"
         "2023,A,households,10\n"
         "2023,A,learning_households,4\n"
         "2023,B,households,30\n"
+        "2023,A,households,99\n"          # given twice: the first counts
+        "2023,Z,households,5\n"           # not a unit asked for
     ), dtype={"unit_code": str})
-    wide = wide_values(values)
+    wide = unit_values(values, ["B", "A", "C"])
+    assert list(wide.index) == ["B", "A", "C"] and wide.index.name == "unit_code"
     assert list(wide.columns) == ["households", "learning_households"]
-    assert wide.loc[(2023, "A"), "households"] == 10
-    assert pd.isna(wide.loc[(2023, "B"), "learning_households"])
+    assert wide.loc["A", "households"] == 10
+    assert pd.isna(wide.loc["B", "learning_households"])
+    assert wide.loc["C"].isna().all()       # a unit that gave nothing is a row of NA
     total = field_sum(wide, "households + learning_households")
-    assert total.loc[(2023, "A")] == 14
-    assert pd.isna(total.loc[(2023, "B")])  # a missing part makes the sum missing, not 30
+    assert total.loc["A"] == 14
+    assert pd.isna(total.loc["B"])  # a missing part makes the sum missing, not 30
     # a field nobody reported is a column of NA, not a KeyError
     assert field_sum(wide, "clans").isna().all()
 
