@@ -96,7 +96,18 @@ def batch(raw: Path, work: Path, env: dict, *extra: str) -> tuple[float, dict]:
     if done.returncode:
         print(f"  batch exited {done.returncode}:\n{done.stdout[-1500:]}")
     record = json.loads((work / "output" / "run.json").read_text(encoding="utf-8"))
+    record["warnings"] = [line for line in done.stderr.splitlines() if line.strip()]
     return seconds, record
+
+
+def _explain_slow_turn(turn: int, seconds: float, record: dict) -> None:
+    """A batch turn much slower than the others: its slowest steps and the batch's warnings."""
+    steps = sorted(((step["seconds"], year, name) for year, by_name in record["years"].items()
+                    for name, step in by_name.items()), reverse=True)[:2]
+    print(f"   turn {turn + 1} of (b) took {seconds:.1f} s; slowest steps: "
+          + "; ".join(f"{year} {name} {s:.1f} s" for s, year, name in steps))
+    for line in record["warnings"][-5:]:
+        print(f"     batch: {line}")
 
 
 def _spread(times: list[float]) -> str:
@@ -115,15 +126,20 @@ def part_sample(env: dict, skip_naive: bool, repeat: int) -> None:
         years = sorted(int(p.name) for p in raw.iterdir() if p.is_dir())
         print(f"1. Sample years {years[0]}-{years[-1]} ({len(years)} years, {os.cpu_count()} cores), "
               f"naive loop and batch taking turns, {repeat} time(s) each")
-        naive, fast = [], []
+        naive, fast, records = [], [], []
         for turn in range(repeat):
             if not skip_naive:
                 naive.append(naive_loop(raw, tmp / f"naive-{turn}", years, env))
             shutil.rmtree(tmp / "fast", ignore_errors=True)
-            fast.append(batch(raw, tmp / "fast", env, "--force")[0])
+            seconds, record = batch(raw, tmp / "fast", env, "--force")
+            fast.append(seconds)
+            records.append(record)
         if naive:
             print(f"   (a) naive loop (papermill CLI ×3, nbconvert CLI, chromium per year): {_spread(naive)}")
         print(f"   (b) python -m helpers.batch --force (make annex FORCE=1):            {_spread(fast)}")
+        for turn, (seconds, record) in enumerate(zip(fast, records, strict=True)):
+            if seconds > 1.5 * min(fast):
+                _explain_slow_turn(turn, seconds, record)
         if naive:
             ratios = [a / b for a, b in zip(naive, fast, strict=True)]
             print(f"   ratio a/b: {statistics.median(naive) / statistics.median(fast):.1f} (of the medians; "
