@@ -197,11 +197,12 @@ class BrowserError(Exception):
 class BrowserSession:
     """One headless browser kept running to print page after page over the DevTools protocol.
 
-    ``start()`` launches it (a throw-away profile, the offline-minded flags, ``--remote-debugging-pipe``);
-    ``capture()`` prints one page in a new tab and closes the tab; ``close()`` (or leaving a ``with``
-    block) stops it. Every wait has a deadline: a browser that does not answer in ``timeout`` seconds
-    is stopped and the call raises :class:`BrowserError`, as it does when the browser died or
-    refused a command. The browser chosen is ``browser`` or :func:`find_browser`'s (None: no browser).
+    ``start()`` launches it (a throw-away profile, the offline-minded flags,
+    ``--remote-debugging-pipe``); ``capture()`` prints one page, always in the same tab (see
+    :meth:`_printing_tab`); ``close()`` (or leaving a ``with`` block) stops it. Every wait has a
+    deadline: a browser that does not answer in ``timeout`` seconds is stopped and the call raises
+    :class:`BrowserError`, as it does when the browser died or refused a command. The browser
+    chosen is ``browser`` or :func:`find_browser`'s (None: no browser).
     POSIX only (``supported``): elsewhere :func:`print_annex_pdf` starts one browser per page.
     """
 
@@ -217,6 +218,7 @@ class BrowserSession:
         self._received = bytearray()
         self._events: list[dict] = []
         self._tab: str | None = None                      # the DevTools session of the page being printed
+        self._kept_tab: str | None = None                 # the DevTools session of the tab every page is printed in
         self._ids = itertools.count(1)
 
     def __enter__(self) -> BrowserSession:
@@ -267,21 +269,20 @@ class BrowserSession:
     def capture(self, url: str, *, screenshot: bool = True) -> tuple[bytes, bytes | None]:
         """The PDF of ``url`` and, if asked, a PNG of its first screen (``SCREENSHOT_WINDOW``).
 
-        Opens a tab, waits for the page's load event, prints, closes the tab. On any failure the
-        browser is stopped (the next ``start()`` gets a fresh one) and :class:`BrowserError` raised.
+        Loads the page in the browser's printing tab, waits for its load event, prints. On any
+        failure the browser is stopped (the next ``start()`` gets a fresh one) and
+        :class:`BrowserError` raised.
         """
         deadline = time.monotonic() + self.timeout
         try:
             self._events.clear()
-            target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
-            tab = self._tab = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                         deadline=deadline)["sessionId"]
-            for method, params in (("Page.enable", {}), ("Page.setLifecycleEventsEnabled", {"enabled": True})):
-                self._call(method, params, tab=tab, deadline=deadline)
+            tab = self._tab = self._printing_tab(deadline)
             if screenshot:
                 width, height = (int(v) for v in SCREENSHOT_WINDOW.split(","))
                 self._call("Emulation.setDeviceMetricsOverride", {"width": width, "height": height,
                            "deviceScaleFactor": 1, "mobile": False}, tab=tab, deadline=deadline)
+            else:
+                self._call("Emulation.clearDeviceMetricsOverride", tab=tab, deadline=deadline)
             navigation = self._call("Page.navigate", {"url": url}, tab=tab, deadline=deadline)
             if navigation.get("errorText"):
                 raise BrowserError(f"trình duyệt không mở được trang ({navigation['errorText']})")
@@ -299,12 +300,25 @@ class BrowserSession:
             raise BrowserError(f"trình duyệt trả lời không đúng ({type(exc).__name__}: {exc})") from exc
         finally:
             self._tab = None
-        try:
-            self._call("Target.closeTarget", {"targetId": target}, deadline=deadline)
-        except BrowserError as exc:  # the page is printed; the next print starts a fresh browser
-            log.warning("PDF: %s", exc)
-            self.close()
         return printed, shot
+
+    def _printing_tab(self, deadline: float) -> str:
+        """The DevTools session of the tab every page is printed in, opened on the first page.
+
+        One tab, kept: a tab opened just after another was closed was sometimes left in the
+        background, where headless Chromium draws no frame, so its screenshot never came (5 small
+        pages in 200, two browsers printing while both cores were busy, each stalled until
+        SCREENSHOT_SECONDS; none in 280 with one kept tab, which was also faster). A tab in a new
+        window of its own did not stall either, but cost about 0.3 s more per annex.
+        """
+        if self._kept_tab is None:
+            target = self._call("Target.createTarget", {"url": "about:blank"}, deadline=deadline)["targetId"]
+            tab = self._call("Target.attachToTarget", {"targetId": target, "flatten": True},
+                             deadline=deadline)["sessionId"]
+            for method, params in (("Page.enable", {}), ("Page.setLifecycleEventsEnabled", {"enabled": True})):
+                self._call(method, params, tab=tab, deadline=deadline)
+            self._kept_tab = tab
+        return self._kept_tab
 
     def _screenshot(self, tab: str, deadline: float) -> bytes | None:
         """A PNG of the tab's first screen, or None (with a warning) if no frame comes in
@@ -327,6 +341,7 @@ class BrowserSession:
                 os.close(fd)
         self._to_browser = self._from_browser = -1
         self._received.clear()
+        self._kept_tab = None
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             self._signal_group(process, signal.SIGTERM)

@@ -243,6 +243,28 @@ def test_one_session_prints_two_pages_each_with_its_own_text(tmp_path):
     assert all(_is_a4(path) for path in (tmp_path / "a.pdf", tmp_path / "b.pdf", tmp_path / "a-again.pdf"))
 
 
+def test_a_session_prints_every_page_in_one_kept_tab(tmp_path, monkeypatch):
+    """A tab opened just after another closed was sometimes left in the background, where no
+    screenshot ever came: the session keeps one tab, with and without screenshots in turn."""
+    pages = [_page(tmp_path / f"{name}.html", f"Phụ lục {name}") for name in ("một", "hai", "ba")]
+    with pdf.BrowserSession() as session:
+        methods = []
+        call = session._call
+        monkeypatch.setattr(session, "_call", lambda method, *a, **k: methods.append(method) or call(method, *a, **k))
+        results = [pdf.print_annex_pdf(html, html.with_suffix(".pdf"), session=session,
+                                       screenshot_path=html.with_suffix(".png") if shot else None)
+                   for html, shot in zip(pages, (True, False, True), strict=True)]
+    assert [r.status for r in results] == ["built"] * 3, [r.summary for r in results]
+    assert methods.count("Target.createTarget") == 1 and "Target.closeTarget" not in methods
+    assert session.starts == 1
+    for html in pages:
+        text = _pdf_text(html.with_suffix(".pdf"))
+        assert html.stem in text and _is_a4(html.with_suffix(".pdf"))
+        assert sum(f"Phụ lục {other.stem}" in text for other in pages) == 1      # no page left over
+    assert [r.screenshot is not None for r in results] == [True, False, True]
+    assert pages[2].with_suffix(".png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
 def test_a_session_whose_browser_was_killed_starts_a_new_one(tmp_path):
     first, second = _page(tmp_path / "a.html", "Trước"), _page(tmp_path / "b.html", "Sau khi khởi động lại")
     with pdf.BrowserSession() as session:
