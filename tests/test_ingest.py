@@ -581,6 +581,37 @@ def test_several_reading_processes_give_exactly_what_one_gives(tmp_path):
     assert set(three.values["record"]) <= set(three.records["record"])
 
 
+def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypatch):
+    """The collector is paused while the rows pile up, then given back: on after a normal read,
+    on after a read that failed half-way, and still off for a caller who had switched it off."""
+    import gc
+
+    from helpers import submissions
+
+    folder = tmp_path / str(fb.YEAR)
+    folder.mkdir()
+    next(iter(fb.DEFECTS.values()))(folder)
+    assert gc.isenabled()
+    load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=1)
+    assert gc.isenabled()
+
+    def broken(path, intake):
+        assert not gc.isenabled()          # paused while reading
+        raise OSError("đĩa hỏng")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(submissions, "read_submission_file", broken)
+        with pytest.raises(OSError):
+            load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=1)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=1)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
 def test_a_year_of_a_few_dozen_files_is_read_in_this_process(monkeypatch):
     from helpers import submissions
 
