@@ -62,8 +62,8 @@ COMMON_FLAGS = (
 # no virtual time (the session waits for the load event); no --no-pdf-header-footer: it is --print-to-pdf's
 # (Page.printToPDF says displayHeaderFooter=false), and with it Chromium 156 kills every DevTools tab's renderer
 # A tab that headless Chromium considers in the background composites no frame, and a screenshot
-# of it waits for one for ever (seen about once in 15 batch runs, when one tab opened right after
-# another closed; puppeteer/puppeteer#4431): the session keeps tabs in the foreground.
+# of it waits for one for ever (puppeteer/puppeteer#4431): the session prints in one kept tab
+# (BrowserSession._printing_tab), brought to the front, and no window or renderer is backgrounded.
 SESSION_FLAGS = (*(f for f in COMMON_FLAGS if not f.startswith("--virtual-time") and f != "--no-pdf-header-footer"),
                  "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
                  "--remote-debugging-pipe")
@@ -286,7 +286,7 @@ class BrowserSession:
             navigation = self._call("Page.navigate", {"url": url}, tab=tab, deadline=deadline)
             if navigation.get("errorText"):
                 raise BrowserError(f"trình duyệt không mở được trang ({navigation['errorText']})")
-            # the new tab's about:blank also reports "load": wait for the one of this navigation
+            # the tab's previous page (or its first about:blank) also reported "load": wait for this navigation's
             self._wait_for_event(tab, "Page.lifecycleEvent", deadline, name="load",
                                  loaderId=navigation.get("loaderId"), frameId=navigation.get("frameId"))
             shot = self._screenshot(tab, deadline) if screenshot else None

@@ -50,13 +50,13 @@ def _sentence(file: object, sheet: object, row: object, column: object, message:
 def _located(file: object, sheet: object, row: object, column: object, message: str) -> str:
     """:func:`_sentence` of cells already checked: a missing one is None."""
     parts = []
-    if file is not None and file:
+    if file:
         parts.append(f"tệp {file}")
-    if sheet is not None and sheet:
+    if sheet:
         parts.append(f"trang {sheet}")
     if row is not None and row != "":
         parts.append(f"dòng {int(row)}")
-    if column is not None and column:
+    if column:
         parts.append(f"cột “{column}”")
     place = ", ".join(parts)
     return f"{place}: {message}" if place else message

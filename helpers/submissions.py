@@ -127,11 +127,10 @@ class Intake:
             year, fields, rules, aliases, cells, wording)
         self.labels = fields.set_index("field")["label"].to_dict()
         self.known_fields = set(fields["field"])
-        self.header_labels = {key: label_key(text) for key, text in wording["labels"].items()}
         self.header_columns = {key: label_key(text) for key, text in wording["columns"].items()}
         self.label_names: dict[str, list[str]] = {}     # a header label's key → what it labels
-        for what, key in self.header_labels.items():
-            self.label_names.setdefault(key, []).append(what)
+        for what, text in wording["labels"].items():
+            self.label_names.setdefault(label_key(text), []).append(what)
         self.units = UnitNames(communes, rules) if communes is not None else None
         self.problems = ProblemLog()
         self.values: list[tuple] = []             # the two large tables are kept as tuples

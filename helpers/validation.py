@@ -172,7 +172,6 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, fields: pd.Data
     wide[unit[present], field_of[present]] = present
     column_of = {field_ids[j]: j for j in np.unique(field_of[present])}  # the fields with a value
     numbers = clean["value"].to_numpy(dtype="int64", na_value=0)
-    info = ok.set_index("record")
     rejected_cells = {
         (r.file, r.sheet, r.field) if layout == TEMPLATE else (r.file, r.sheet, r.row, r.field)
         for r, layout in zip(
@@ -186,8 +185,7 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, fields: pd.Data
         if field_id in column_of:
             have[:, k] = wide[:, column_of[field_id]] >= 0
     for line, k in zip(*(~have).nonzero(), strict=True):
-        record, field_id = info.index[line], required[k]
-        r = info.loc[record]
+        r, field_id = ok.iloc[line], required[k]
         key = (r.file, r.sheet, field_id) if r.layout == TEMPLATE else (r.file, r.sheet, r.row, field_id)
         if key in rejected_cells:
             continue
@@ -202,7 +200,7 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, fields: pd.Data
         at_part, at_whole = wide[:, column_of[part]], wide[:, column_of[whole]]
         too_big = (at_part >= 0) & (at_whole >= 0) & (numbers[at_part] > numbers[at_whole])
         for line in np.flatnonzero(too_big):
-            r = info.loc[info.index[line]]
+            r = ok.iloc[line]
             a, b = clean["value"].iloc[at_part[line]], clean["value"].iloc[at_whole[line]]
             what = "Nhóm tuổi " if kind == "age_group" else ""
             problems.add(ERROR, f"{what}“{labels[part]}” ({a}) lớn hơn “{labels[whole]}” ({b}).",
