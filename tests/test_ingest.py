@@ -7,6 +7,7 @@ import hashlib
 import io
 import re
 import shutil
+import zipfile
 
 import fixtures_builder as fb
 import pandas as pd
@@ -19,6 +20,7 @@ from helpers.cell_values import MISSING, OK, REJECTED, CellReader, parse_vietnam
 from helpers.errors import WorkbookError
 from helpers.problems import ProblemLog
 from helpers.processed import save_clean_year
+from helpers.sheets import UnreadableFile
 from helpers.reference import load_entity, load_fields, load_indicators, load_standards, load_units
 from helpers.submissions import load_submissions
 from helpers.units import ACCENTS, AMBIGUOUS, EXACT, FUZZY, UNKNOWN, UnitNames, load_ingest_rules
@@ -372,6 +374,54 @@ def test_legacy_fonts_are_converted_by_font_not_guessed(tmp_path):
     plain = tmp_path / "b.xlsx"
     fb.write_wide(plain, [[1, fb.legacy_encode("Phường Tứ Hạ", "tcvn3"), 1, 1, 1]])
     assert read_excel_sheets(plain)[0].rows[4][1] == fb.legacy_encode("Phường Tứ Hạ", "tcvn3")
+
+
+def _rezipped(path, target, *, method=zipfile.ZIP_DEFLATED, extra: bytes = b"", spoil: str | None = None):
+    """``path`` written again member by member with ``method`` and an ``extra`` field in each
+    header (as archivers add timestamps); ``spoil`` names a member whose deflated bytes are
+    overwritten (a damaged download)."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", method) as out:
+        for info in source.infolist():
+            member = zipfile.ZipInfo(info.filename, info.date_time)
+            member.compress_type, member.extra = method, extra
+            out.writestr(member, source.read(info.filename))
+    if spoil:
+        data = bytearray(target.read_bytes())
+        with zipfile.ZipFile(target) as archive:
+            info = archive.getinfo(spoil)
+        start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+        data[start:start + 40] = b"\xff" * 40
+        target.write_bytes(bytes(data))
+    return target
+
+
+@pytest.mark.parametrize(("method", "extra"), [
+    (zipfile.ZIP_DEFLATED, b""),
+    (zipfile.ZIP_DEFLATED, b"UT\x05\x00\x01\x80\x5a\x6b\x65"),      # an extended-timestamp field
+    (zipfile.ZIP_STORED, b""),
+])
+def test_formulas_and_legacy_fonts_are_found_in_deflated_and_stored_workbooks(tmp_path, monkeypatch, method, extra):
+    from helpers.sheets import _workbook_features
+
+    plain = fb.write_wide(tmp_path / "plain.xlsx", fb.base_rows())
+    legacy = fb.write_wide(tmp_path / "legacy.xlsx", fb.base_rows(), font=".VnTime")
+    formula = fb.formula_without_cached_value(tmp_path)
+    rezipped = {source: _rezipped(source, tmp_path / f"again-{source.name}", method=method, extra=extra)
+                for source in (plain, legacy, formula)}
+    if method == zipfile.ZIP_DEFLATED:     # deflated members are inflated from the file's bytes directly
+        monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a, **k: pytest.fail("ZipFile.read was used"))
+    for source, expected in [(plain, (False, False)), (legacy, (False, True)), (formula, (True, False))]:
+        assert _workbook_features(rezipped[source].read_bytes()) == expected, source.name
+
+
+def test_a_damaged_sheet_inside_a_workbook_is_reported_not_raised(tmp_path):
+    from helpers.sheets import _workbook_features, read_sheets
+
+    good = fb.write_wide(tmp_path / "good.xlsx", fb.base_rows())
+    damaged = _rezipped(good, tmp_path / "damaged.xlsx", spoil="xl/worksheets/sheet1.xml")
+    assert _workbook_features(damaged.read_bytes()) == (True, True)     # openpyxl is asked, and says why
+    with pytest.raises(UnreadableFile, match="^Không đọc được tệp Excel"):
+        read_sheets(damaged)
 
 
 # --- unit names ----------------------------------------------------------------------------------
