@@ -206,8 +206,10 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(tmp_path):
     command = [sys.executable, "-m", "helpers.batch", "--no-progress", "--jobs", "2", "--raw-dir", str(raw),
                "--processed-dir", str(tmp_path / "processed"), "--output-dir", str(out)]
     kernels_before = len(_processes_with("ipykernel_launcher"))
+    # the batch as started from a terminal: Ctrl-C raises KeyboardInterrupt. (A test run started in the
+    # background of a script inherits SIGINT ignored, and so would the batch.)
     run = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           start_new_session=True)
+                           start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 240
     while not list((out / ".staging").glob("*-02")) and time.monotonic() < deadline and run.poll() is None:
         time.sleep(0.05)                                  # wait for an indicators + annex step to start
