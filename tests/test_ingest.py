@@ -376,15 +376,17 @@ def test_legacy_fonts_are_converted_by_font_not_guessed(tmp_path):
     assert read_excel_sheets(plain)[0].rows[4][1] == fb.legacy_encode("Phường Tứ Hạ", "tcvn3")
 
 
-def _rezipped(path, target, *, method=zipfile.ZIP_DEFLATED, extra: bytes = b"", spoil: str | None = None):
+def _rezipped(path, target, *, method=zipfile.ZIP_DEFLATED, extra: bytes = b"", comment: bytes = b"",
+              spoil: str | None = None):
     """``path`` written again member by member with ``method`` and an ``extra`` field in each
-    header (as archivers add timestamps); ``spoil`` names a member whose deflated bytes are
-    overwritten (a damaged download)."""
+    header (as archivers add timestamps), and an archive ``comment``; ``spoil`` names a member whose
+    deflated bytes are overwritten (a damaged download)."""
     with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", method) as out:
         for info in source.infolist():
             member = zipfile.ZipInfo(info.filename, info.date_time)
             member.compress_type, member.extra = method, extra
             out.writestr(member, source.read(info.filename))
+        out.comment = comment
     if spoil:
         data = bytearray(target.read_bytes())
         with zipfile.ZipFile(target) as archive:
@@ -395,21 +397,23 @@ def _rezipped(path, target, *, method=zipfile.ZIP_DEFLATED, extra: bytes = b"", 
     return target
 
 
-@pytest.mark.parametrize(("method", "extra"), [
-    (zipfile.ZIP_DEFLATED, b""),
-    (zipfile.ZIP_DEFLATED, b"UT\x05\x00\x01\x80\x5a\x6b\x65"),      # an extended-timestamp field
-    (zipfile.ZIP_STORED, b""),
+@pytest.mark.parametrize(("method", "extra", "comment"), [
+    (zipfile.ZIP_DEFLATED, b"", b""),
+    (zipfile.ZIP_DEFLATED, b"UT\x05\x00\x01\x80\x5a\x6b\x65", b""),      # an extended-timestamp field
+    (zipfile.ZIP_STORED, b"", b""),
+    (zipfile.ZIP_DEFLATED, b"", "Biểu của xã".encode()),                  # an archive comment: zipfile reads it
 ])
-def test_formulas_and_legacy_fonts_are_found_in_deflated_and_stored_workbooks(tmp_path, monkeypatch, method, extra):
+def test_formulas_and_legacy_fonts_are_found_in_deflated_and_stored_workbooks(tmp_path, monkeypatch, method, extra,
+                                                                              comment):
     from helpers.sheets import _workbook_features
 
     plain = fb.write_wide(tmp_path / "plain.xlsx", fb.base_rows())
     legacy = fb.write_wide(tmp_path / "legacy.xlsx", fb.base_rows(), font=".VnTime")
     formula = fb.formula_without_cached_value(tmp_path)
-    rezipped = {source: _rezipped(source, tmp_path / f"again-{source.name}", method=method, extra=extra)
-                for source in (plain, legacy, formula)}
-    if method == zipfile.ZIP_DEFLATED:     # deflated members are inflated from the file's bytes directly
-        monkeypatch.setattr(zipfile.ZipFile, "read", lambda *a, **k: pytest.fail("ZipFile.read was used"))
+    rezipped = {source: _rezipped(source, tmp_path / f"again-{source.name}", method=method, extra=extra,
+                                  comment=comment) for source in (plain, legacy, formula)}
+    if not comment:     # the members of a plain archive are read from its bytes directly
+        monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: pytest.fail("zipfile was used"))
     for source, expected in [(plain, (False, False)), (legacy, (False, True)), (formula, (True, False))]:
         assert _workbook_features(rezipped[source].read_bytes()) == expected, source.name
 
