@@ -439,6 +439,7 @@ def read_submission_file(path: Path, intake: Intake) -> dict:
 # Below this many files a year is read in this process: starting workers costs more than it saves.
 PARALLEL_MIN_FILES = 200
 FILES_PER_WORKER = 100
+FILES_PER_RUN = 250
 
 
 # The tables an Intake collects: their columns, and the types load_submissions gives them.
@@ -488,8 +489,19 @@ class _Part:
         self.__dict__.update({**state, "tables": tables})
 
 
+def _take_part(intake: Intake, manifests: list[dict]) -> _Part:
+    """What ``intake`` has collected, as a part (its record numbers start at 0); the intake is
+    left empty, ready for the next run of files."""
+    tables = {name: pd.DataFrame(getattr(intake, name), columns=columns) for name, (columns, _) in _TABLES.items()}
+    part = _Part(tables=tables, problems=intake.problems, fixes=intake.fixes, manifests=manifests)
+    for name in _TABLES:
+        setattr(intake, name, [])
+    intake.problems, intake.fixes = ProblemLog(), Counter()
+    return part
+
+
 def _read_part(paths: list[Path], setup: tuple) -> _Part:
-    """Read ``paths`` in order with a fresh :class:`Intake` (in a worker process or this one)."""
+    """Read ``paths`` in order with a fresh :class:`Intake`, in this process."""
     intake = Intake(*setup)
     # The intake only grows lists of tuples and dicts, which hold no reference cycles; the cyclic
     # collector would go over them again and again as they grow (a tenth of the reading time at scale).
@@ -500,8 +512,22 @@ def _read_part(paths: list[Path], setup: tuple) -> _Part:
     finally:
         if collecting:
             gc.enable()
-    tables = {name: pd.DataFrame(getattr(intake, name), columns=columns) for name, (columns, _) in _TABLES.items()}
-    return _Part(tables=tables, problems=intake.problems, fixes=intake.fixes, manifests=manifests)
+    return _take_part(intake, manifests)
+
+
+# The Intake of a reading worker process, made once by _start_reader (its unit names take some
+# twenty milliseconds to index) and emptied after each run of files.
+_READER: list[Intake] = []
+
+
+def _start_reader(setup: tuple) -> None:
+    _READER[:] = [Intake(*setup)]
+    gc.disable()      # see _read_part; the worker only reads, and ends with the year
+
+
+def _read_run(paths: list[str]) -> _Part:
+    intake = _READER[0]
+    return _take_part(intake, [read_submission_file(path, intake) for path in paths])
 
 
 def read_workers(files: int) -> int:
@@ -514,19 +540,29 @@ def read_workers(files: int) -> int:
 
 
 def _read_parts(paths: list[Path], setup: tuple, workers: int) -> list[_Part]:
+    """The parts of ``paths``, in file order, read by this process (``workers`` ≤ 1) or by a pool
+    of ``workers`` processes.
+
+    The pool takes the files in runs of about FILES_PER_RUN, each worker the next run as soon as it
+    is done with one: two halves given out in advance ended up to two seconds apart at 10,000
+    files, as one core of a shared machine ran slower than the other. This process gathers the
+    runs as they come back."""
     if workers <= 1 or len(paths) < 2:
         return [_read_part(paths, setup)]
     from concurrent.futures import ProcessPoolExecutor
 
     # fork on Linux (workers start in milliseconds, nothing to import); spawn elsewhere
     context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    size = -(-len(paths) // workers)
-    chunks = [paths[i:i + size] for i in range(0, len(paths), size)]
-    # this process reads the first run itself: one process less to start, one part less to send back
-    with ProcessPoolExecutor(max_workers=len(chunks) - 1, mp_context=context) as pool:
-        others = [pool.submit(_read_part, chunk, setup) for chunk in chunks[1:]]
-        first = _read_part(chunks[0], setup)
-        return [first, *(future.result() for future in others)]
+    runs = max(workers, -(-len(paths) // FILES_PER_RUN))
+    size = -(-len(paths) // runs)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_reader,
+                               initargs=(setup,))
+    try:
+        # (names as text: a worker rebuilds thousands of Path objects from a pickle slowly)
+        futures = [pool.submit(_read_run, [str(p) for p in paths[i:i + size]]) for i in range(0, len(paths), size)]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(cancel_futures=True)      # after a failure, the runs not started are dropped
 
 
 def _combine(parts: list[_Part]) -> tuple[dict[str, pd.DataFrame], ProblemLog, Counter, list[dict]]:

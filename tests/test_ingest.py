@@ -615,10 +615,15 @@ def test_jump_check_compares_the_clean_values_of_two_years():
 
 # --- reading in several processes ------------------------------------------------------------------
 
-def test_several_reading_processes_give_exactly_what_one_gives(tmp_path):
+@pytest.mark.parametrize("files_per_run", [250, 3])
+def test_several_reading_processes_give_exactly_what_one_gives(tmp_path, monkeypatch, files_per_run):
     """Every defect file in one folder (template and wide sheets, CSV, .xls, legacy fonts, broken
     files): read by three worker processes, the values, records, row accounting, rejects, totals,
-    problems and file list are those of one process, record numbers included."""
+    problems and file list are those of one process, record numbers included; also when the
+    workers take the files in many short runs, each the next one free."""
+    from helpers import submissions
+
+    monkeypatch.setattr(submissions, "FILES_PER_RUN", files_per_run)
     folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
     folder.mkdir()
     scratch.mkdir()
