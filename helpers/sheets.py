@@ -192,9 +192,11 @@ def _has_formula_element(xml: bytes) -> bool:
 
 
 # A plain zip archive, as spreadsheet programs write it (APPNOTE.TXT 4.3.6, 4.3.12 and 4.3.16).
-_END_RECORD = struct.Struct("<4s4xHHLLH")          # entries on this disk and in all, directory size and offset, comment length
-_DIRECTORY_ENTRY = struct.Struct("<4s4xHH8xLLHHH8xL")   # flags, method, sizes, name/extra/comment lengths, header offset
-_LOCAL_HEADER = struct.Struct("<4s22xHH")          # name and extra lengths
+# End record: entries on this disk and in all, directory size and offset, comment length.
+_END_RECORD = struct.Struct("<4s4xHHLLH")
+# Directory entry: flags, method, sizes, name/extra/comment lengths, local header offset.
+_DIRECTORY_ENTRY = struct.Struct("<4s4xHH8xLLHHH8xL")
+_LOCAL_HEADER = struct.Struct("<4s22xHH")          # local header: name and extra lengths
 
 
 def _listed_members(data: bytes) -> list[tuple[str, tuple[int, int, int, int, int]]] | None:

@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import zipfile
+from pathlib import Path
 
 import fixtures_builder as fb
 import pandas as pd
@@ -20,8 +21,8 @@ from helpers.cell_values import MISSING, OK, REJECTED, CellReader, parse_vietnam
 from helpers.errors import WorkbookError
 from helpers.problems import ProblemLog
 from helpers.processed import save_clean_year
-from helpers.sheets import UnreadableFile
 from helpers.reference import load_entity, load_fields, load_indicators, load_standards, load_units
+from helpers.sheets import UnreadableFile
 from helpers.submissions import load_submissions
 from helpers.units import ACCENTS, AMBIGUOUS, EXACT, FUZZY, UNKNOWN, UnitNames, load_ingest_rules
 from helpers.validation import (
@@ -638,6 +639,30 @@ def test_several_reading_processes_give_exactly_what_one_gives(tmp_path, monkeyp
     pd.testing.assert_frame_equal(three.problems.frame(), one.problems.frame(), obj="problems")
     assert three.records["record"].is_unique and len(one.records) > len(fb.DEFECTS) // 2
     assert set(three.values["record"]) <= set(three.records["record"])
+
+
+def test_a_file_that_breaks_a_reading_process_stops_the_read_with_its_error(tmp_path, monkeypatch):
+    """An unexpected error in a worker reaches the caller as itself (the runs not yet started are
+    dropped), as it would in one process."""
+    from helpers import submissions
+
+    folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
+    folder.mkdir()
+    scratch.mkdir()
+    for name, build in list(fb.DEFECTS.items())[:12]:
+        made = build(scratch)
+        made.rename(folder / f"{name}{made.suffix}")
+    reading = submissions.read_submission_file
+
+    def breaks_on_the_fifth(path, intake):
+        if Path(path).name == sorted(p.name for p in folder.iterdir())[4]:
+            raise OSError("đĩa hỏng")
+        return reading(path, intake)
+
+    monkeypatch.setattr(submissions, "FILES_PER_RUN", 2)
+    monkeypatch.setattr(submissions, "read_submission_file", breaks_on_the_fifth)
+    with pytest.raises(OSError, match="đĩa hỏng"):
+        load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=2)
 
 
 def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypatch):
