@@ -45,52 +45,73 @@ def unit_values(values: pd.DataFrame, unit_codes: pd.Series | list[str]) -> pd.D
 
 
 def field_sum(wide: pd.DataFrame, expression: str) -> pd.Series:
-    """Evaluate a numerator/denominator expression ("a" or "a+b") row by row."""
-    parts = [p.strip() for p in expression.split("+") if p.strip()]
+    """Evaluate a numerator/denominator expression ("a" or "a+b") row by row (NA where a part is NA
+    or a field is not in ``wide``)."""
+    numbers, columns = _field_numbers(wide)
+    return pd.Series(_sum_of(numbers, columns, expression), index=wide.index, dtype="Float64")
+
+
+def _field_numbers(wide: pd.DataFrame) -> tuple[np.ndarray, dict[str, int]]:
+    """``wide`` as float numbers (NaN where :func:`unit_values` has NA) and its column positions:
+    the per-commune arithmetic below is done on these, several times faster than on nullable
+    columns at 10,000 communes, with the same results (NaN stands for NA throughout)."""
+    return wide.to_numpy(dtype=float, na_value=np.nan), {f: i for i, f in enumerate(wide.columns)}
+
+
+def _sum_of(numbers: np.ndarray, columns: dict[str, int], expression: str) -> np.ndarray:
+    """The expression ("a" or "a+b") summed row by row over :func:`_field_numbers` (NaN where a part is)."""
     total = None
-    for part in parts:
-        column = wide[part] if part in wide.columns else pd.Series(pd.NA, index=wide.index, dtype="Float64")
+    for part in (p.strip() for p in expression.split("+")):
+        if not part:
+            continue
+        column = numbers[:, columns[part]] if part in columns else np.full(len(numbers), np.nan)
         total = column if total is None else total + column
     return total
 
 
-def _percent(numerator: pd.Series, denominator: pd.Series) -> pd.Series:
-    """100 × numerator / denominator, NA where the denominator is 0 or missing."""
-    return 100 * numerator / denominator.replace(0, pd.NA)
+def _percent(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    """100 × numerator / denominator, NaN where the denominator is 0 or missing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator == 0, np.nan, 100 * numerator / denominator)
 
 
-def _rates(wide: pd.DataFrame, indicator: pd.Series) -> pd.DataFrame:
-    num = field_sum(wide, indicator["numerator"])
-    den = field_sum(wide, indicator["denominator"])
-    return pd.DataFrame({"numerator": num, "denominator": den, "value": _percent(num, den).astype("Float64")})
+def _kleene_and(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``a & b`` of two boolean columns given as (value, known): False wins over unknown."""
+    (a_value, a_known), (b_value, b_known) = a, b
+    return a_value & b_value, (a_known & b_known) | (a_known & ~a_value) | (b_known & ~b_value)
 
 
 def commune_standards(wide: pd.DataFrame, communes: pd.DataFrame, standards: pd.DataFrame,
                       criteria: pd.DataFrame) -> pd.DataFrame:
     """Whether each commune meets each standard (True/False, NA when a count is missing)."""
     dbkk = wide.index.get_level_values("unit_code").map(communes.set_index("code")["dbkk"]).fillna(False)
-    dbkk = pd.Series(dbkk.astype(bool), index=wide.index)
+    dbkk = np.asarray(dbkk, dtype=bool)
+    numbers, columns = _field_numbers(wide)
     criteria_of = {}
     for crit in criteria.itertuples(index=False):
         criteria_of.setdefault(crit.standard, []).append(crit)
     # each rate once: criteria and their ĐBKK variants share most numerators and denominators
     used = [crit for standard in standards["standard"] for crit in criteria_of.get(standard, [])]
     pairs = {(c.numerator, c.denominator) for c in used} | {(c.numerator_dbkk, c.denominator_dbkk) for c in used}
-    percent = {(num, den): _percent(field_sum(wide, num), field_sum(wide, den)) for num, den in pairs}
+    percent = {(num, den): _percent(_sum_of(numbers, columns, num), _sum_of(numbers, columns, den))
+               for num, den in pairs}
     met = {}
+    everyone = np.ones(len(wide), dtype=bool)
     for standard in standards["standard"]:
-        result = pd.Series(True, index=wide.index, dtype="boolean")
+        result = (everyone, everyone)
         for crit in criteria_of.get(standard, []):
-            normal = percent[crit.numerator, crit.denominator]
-            special = percent[crit.numerator_dbkk, crit.denominator_dbkk]
-            ok = (normal >= crit.threshold).where(~dbkk, special >= crit.threshold_dbkk)
-            result = result & ok.astype("boolean")
+            rate = np.where(dbkk, percent[crit.numerator_dbkk, crit.denominator_dbkk],
+                            percent[crit.numerator, crit.denominator])
+            with np.errstate(invalid="ignore"):
+                reached = rate >= np.where(dbkk, float(crit.threshold_dbkk), float(crit.threshold))
+            result = _kleene_and(result, (reached, ~np.isnan(rate)))
         met[standard] = result
     # prerequisites, in file order (a standard only requires standards listed before it)
     for row in standards.itertuples(index=False):
         for required in filter(None, (row.requires or "").split("+")):
-            met[row.standard] = met[row.standard] & met[required]
-    return pd.DataFrame(met, index=wide.index)
+            met[row.standard] = _kleene_and(met[row.standard], met[required])
+    return pd.DataFrame({standard: pd.arrays.BooleanArray(value & known, ~known)
+                         for standard, (value, known) in met.items()}, index=wide.index)
 
 
 def _status(value, target, decimals: int, direction: str = "higher") -> str:
@@ -171,6 +192,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
     chosen = chosen.drop_duplicates("indicator_id").set_index("indicator_id")
     met = commune_standards(wide, communes, standards, criteria)
     rules = standards.set_index("standard")
+    numbers, columns = _field_numbers(wide)
 
     codes = wide.index.to_numpy(dtype=object)
     pieces, district_rows = [], []
@@ -205,26 +227,24 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 "missing_units": ";".join(missing), **target_meta})
             continue
         if ind["kind"] in ("count", "units_with"):
-            num = field_sum(wide, ind["numerator"])
-            present = num.notna().to_numpy()
-            numbers = num.astype(float).to_numpy(na_value=np.nan)
+            counts = _sum_of(numbers, columns, ind["numerator"])
+            present = ~np.isnan(counts)
             if not district_only:
                 pieces.append({
-                    **base, "numerator": numbers, "denominator": np.nan,
-                    "value": numbers if ind["kind"] == "count" else (np.nan_to_num(numbers) > 0).astype(float),
+                    **base, "numerator": counts, "denominator": np.nan,
+                    "value": counts if ind["kind"] == "count" else (np.nan_to_num(counts) > 0).astype(float),
                     "status": _choose(~present, STATUS_MISSING, "")})
             missing = list(codes[~present])
-            total = num.sum() if ind["kind"] == "count" else float((num > 0).sum())
+            total = np.nansum(counts) if ind["kind"] == "count" else float((np.nan_to_num(counts) > 0).sum())
             district_rows.append({
                 **base, "unit_code": district_code, "numerator": total,
                 "denominator": float(len(expected)) if ind["kind"] == "units_with" else pd.NA,
                 "value": total, "status": STATUS_MISSING if missing else "",
                 "missing_units": ";".join(missing), **target_meta})
             continue
-        rates = _rates(wide, ind)
-        numerators = rates["numerator"].astype(float).to_numpy(na_value=np.nan)
-        denominators = rates["denominator"].astype(float).to_numpy(na_value=np.nan)
-        percents = rates["value"].astype(float).to_numpy(na_value=np.nan)
+        numerators = _sum_of(numbers, columns, ind["numerator"])
+        denominators = _sum_of(numbers, columns, ind["denominator"])
+        percents = _percent(numerators, denominators)
         incomplete = np.isnan(numerators) | np.isnan(denominators)
         if not district_only:
             zero = ~incomplete & (denominators == 0)
@@ -235,7 +255,7 @@ def compute_indicators(values: pd.DataFrame, communes: pd.DataFrame, indicators:
                 **base, "numerator": numerators, "denominator": denominators, "value": percents, "status": statuses,
                 "target": np.nan if pd.isna(target) else float(target)})
         missing = list(codes[incomplete])
-        num, den = rates["numerator"].sum(), rates["denominator"].sum()
+        num, den = np.nansum(numerators), np.nansum(denominators)
         value = 100 * num / den if den and not missing else pd.NA
         if missing:
             status = STATUS_MISSING
