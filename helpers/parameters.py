@@ -9,7 +9,7 @@ import pandas as pd
 from helpers.errors import WorkbookError
 from helpers.paths import resolve_project_path
 from helpers.reference import Entity
-from helpers.submissions import SUBMISSION_SUFFIXES, list_submission_files
+from helpers.submissions import SUBMISSION_SUFFIXES, has_submission_files
 
 TARGET_LEVELS = ("national", "province", "district")
 
@@ -47,7 +47,7 @@ def check_raw_year_dir(raw_dir: object, year: int) -> Path:
     year_dir = resolve_project_path(raw_dir) / str(year)
     if not year_dir.is_dir():
         raise WorkbookError(f"Không có thư mục số liệu năm {year}: {year_dir}.")
-    if not list_submission_files(year_dir):
+    if not has_submission_files(year_dir):
         suffixes = ", ".join(SUBMISSION_SUFFIXES)
         raise WorkbookError(f"Thư mục {year_dir} không có tệp số liệu ({suffixes}) nào của năm {year}.")
     return year_dir

@@ -22,6 +22,7 @@ import multiprocessing
 import os
 import sys
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -87,14 +88,25 @@ class Submissions:
     totals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VALUE_COLUMNS))
 
 
+def _submission_names(folder: Path) -> Iterator[str]:
+    """The names of the submission files of ``folder``, as the directory lists them (one directory
+    read, no stat per file: 10,000 files at scale)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if (entry.is_file() and os.path.splitext(entry.name)[1].lower() in SUBMISSION_SUFFIXES
+                    and not entry.name.startswith("~$")):
+                yield entry.name
+
+
 def list_submission_files(year_dir: Path) -> list[Path]:
     """Submission files of a year folder (.xlsx, .xls, .csv; Excel lock files ``~$…`` excluded)."""
     folder = Path(year_dir)
-    with os.scandir(folder) as entries:     # one directory read, no stat per file (10,000 files at scale)
-        names = sorted(entry.name for entry in entries
-                       if entry.is_file() and os.path.splitext(entry.name)[1].lower() in SUBMISSION_SUFFIXES
-                       and not entry.name.startswith("~$"))
-    return [folder / name for name in names]
+    return [folder / name for name in sorted(_submission_names(folder))]
+
+
+def has_submission_files(year_dir: Path) -> bool:
+    """Whether a year folder holds at least one submission file (without listing them all)."""
+    return next(_submission_names(Path(year_dir)), None) is not None
 
 
 def _text(value: object) -> str:
