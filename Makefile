@@ -29,7 +29,7 @@ system-packages: ## install chromium, fonts-dejavu-core, poppler-utils when miss
 	@bash scripts/install-system-packages.sh
 
 annex: setup ## build what changed since the last run (YEARS="2023 2024" for some, JOBS=n, FORCE=1 for all)
-	$(BIN)/python -m helpers.batch $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+	$(BIN)/python -m helpers.run.batch $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 bench: setup ## time the batch against a naive loop, reruns, and a synthetic 1k/10k-commune country
 	$(BIN)/python bench/run_bench.py
@@ -44,10 +44,10 @@ lint: setup ## ruff on helpers/, tests/ and the notebooks
 	$(BIN)/ruff check helpers tests notebooks
 
 template: setup ## write a blank data-entry workbook per commune into output/template/ (YEAR=2024; default: this year)
-	$(BIN)/python -m helpers.commune_forms --year $(or $(YEAR),$(shell date +%Y))
+	$(BIN)/python -m helpers.publish.commune_forms --year $(or $(YEAR),$(shell date +%Y))
 
 sample-data: setup ## rewrite the bundled sample submissions in data/raw from helpers/sample_data.py
-	$(BIN)/python -m helpers.sample_data
+	$(BIN)/python -m helpers.samples.sample_data
 
 clean: ## delete generated data and outputs (data/processed, output), keeping their READMEs
 	find data/processed output -mindepth 1 ! -name README.md -delete

@@ -2,9 +2,9 @@
 
 1. The bundled sample years, side by side in one run: (a) the loop a user would write — for each
    year, the papermill CLI on each notebook, ``jupyter nbconvert --to html``, then Chromium's
-   print to PDF — and (b) ``python -m helpers.batch --force`` (what ``make annex FORCE=1`` runs).
+   print to PDF — and (b) ``python -m helpers.run.batch --force`` (what ``make annex FORCE=1`` runs).
 2. Rerun with nothing changed, then with one raw file of one year changed.
-3. Scale: a synthetic country (``helpers.synthetic``) of 1,000 and 10,000 communes, 5 years;
+3. Scale: a synthetic country (``helpers.samples.synthetic``) of 1,000 and 10,000 communes, 5 years;
    time and peak memory of (a) cleaning the last year — the code cells of ``01_clean`` run in one
    process (no kernel; it reads the workbooks in one worker process per core), the reference
    loaders pointed at the synthetic units — and (b) its year-on-year jump check, indicators,
@@ -87,9 +87,9 @@ def naive_loop(raw: Path, work: Path, years: list[int], env: dict) -> float:
 
 
 def batch(raw: Path, work: Path, env: dict, *extra: str) -> tuple[float, dict]:
-    """``python -m helpers.batch`` as ``make annex`` runs it; returns wall time and the run record."""
+    """``python -m helpers.run.batch`` as ``make annex`` runs it; returns wall time and the run record."""
     started = time.perf_counter()
-    done = _run([PYTHON, "-m", "helpers.batch", "--no-progress", "--raw-dir", str(raw),
+    done = _run([PYTHON, "-m", "helpers.run.batch", "--no-progress", "--raw-dir", str(raw),
                  "--processed-dir", str(work / "processed"), "--output-dir", str(work / "output"), *extra],
                 env=env, cwd=PROJECT)
     seconds = time.perf_counter() - started
@@ -136,7 +136,7 @@ def part_sample(env: dict, skip_naive: bool, repeat: int) -> None:
             records.append(record)
         if naive:
             print(f"   (a) naive loop (papermill CLI ×3, nbconvert CLI, chromium per year): {_spread(naive)}")
-        print(f"   (b) python -m helpers.batch --force (make annex FORCE=1):            {_spread(fast)}")
+        print(f"   (b) python -m helpers.run.batch --force (make annex FORCE=1):            {_spread(fast)}")
         for turn, (seconds, record) in enumerate(zip(fast, records, strict=True)):
             if seconds > 1.5 * min(fast):
                 _explain_slow_turn(turn, seconds, record)
@@ -168,7 +168,7 @@ CLEAN_CODE = r"""
 import json, resource, sys, time
 import nbformat
 import helpers.reference
-from helpers.synthetic import synthetic_entity, synthetic_units
+from helpers.samples.synthetic import synthetic_entity, synthetic_units
 
 raw, processed, communes, year = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 units = synthetic_units(communes)
@@ -196,12 +196,12 @@ print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak / 10
 INDICATORS_CODE = r"""
 import json, resource, sys, time
 import pandas as pd
-from helpers.indicators import compute_history, compute_indicators
-from helpers.projection import project_indicators
+from helpers.compute.indicators import compute_history, compute_indicators
+from helpers.compute.projection import project_indicators
 from helpers.reference import load_fields, load_indicators, load_standards, load_targets
-from helpers.synthetic import YEARS, commune_values, synthetic_entity, synthetic_units
-from helpers.units import load_ingest_rules
-from helpers.validation import communes_of, year_on_year_jumps
+from helpers.samples.synthetic import YEARS, commune_values, synthetic_entity, synthetic_units
+from helpers.ingest.unit_names import load_ingest_rules
+from helpers.checks.validation import communes_of, year_on_year_jumps
 
 communes = int(sys.argv[1])
 catalogue, targets, fields, rules = load_indicators(), load_targets(), load_fields(), load_ingest_rules()
@@ -253,7 +253,8 @@ def _generator_digest() -> str:
     """A short hash of what the synthetic workbooks are made from (a change regenerates the cache)."""
     import hashlib
 
-    sources = ["helpers/synthetic.py", "helpers/sample_data.py", "helpers/template.py", "reference/fields.csv",
+    sources = ["helpers/samples/synthetic.py", "helpers/samples/sample_data.py", "helpers/ingest/template.py",
+               "reference/fields.csv",
                "reference/template.toml"]
     digest = hashlib.sha256()
     for name in sources:
@@ -262,7 +263,7 @@ def _generator_digest() -> str:
 
 
 def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
-    from helpers.synthetic import YEARS, write_country
+    from helpers.samples.synthetic import YEARS, write_country
 
     print(f"3. Synthetic country, {len(YEARS)} years ({YEARS[0]}-{YEARS[-1]}), one process each")
     figures: dict[str, dict[int, float]] = {"clean": {}, "indicators": {}}

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from helpers.checks.problems import ERROR, describe_problem
 from helpers.errors import WorkbookError
-from helpers.problems import ERROR, describe_problem
 from helpers.storage import read_processed_csv, write_csv_atomically
 
-PROBLEM_TABLES = ("problems", "jumps")  # tables of problems (helpers.problems.PROBLEM_COLUMNS)
+PROBLEM_TABLES = ("problems", "jumps")  # tables of problems (helpers.checks.problems.PROBLEM_COLUMNS)
 
 
 def year_dir(processed_dir: Path, year: int) -> Path:

@@ -23,7 +23,7 @@ def hermetic_jupyter(tmp_path_factory: pytest.TempPathFactory) -> None:
 @pytest.fixture(scope="session")
 def sample_build(tmp_path_factory: pytest.TempPathFactory):
     """Every sample year built through the batch API into temporary folders."""
-    from helpers import batch
+    from helpers.run import batch
 
     root = tmp_path_factory.mktemp("build")
     raw = root / "raw"

@@ -21,8 +21,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from viparse.normalize.encodings import get_charmap
 
+from helpers.ingest.template import write_template
 from helpers.reference import load_fields
-from helpers.template import write_template
 
 YEAR = 2023
 # Three communes with consistent counts: (code, name as the district writes it, total, 15-60, literate 15-60).

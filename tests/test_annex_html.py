@@ -8,8 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
+from helpers.publish.render import external_references
 from helpers.reference import load_entity, load_groups, load_indicators
-from helpers.render import external_references
 
 SEED_COLUMNS = [
     "TT", "Nội dung chỉ tiêu",
@@ -115,7 +115,7 @@ def test_annex_exporter_gives_nbconverts_page_without_its_final_pass(sample_buil
     from bs4 import BeautifulSoup
     from nbconvert import HTMLExporter
 
-    from helpers.render import annex_exporter
+    from helpers.publish.render import annex_exporter
 
     notebook = nbformat.read(sample_build["output"] / "2023" / "03_annex.ipynb", as_version=4)
     resources = {"metadata": {"name": "Phụ lục"}}

@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 
-from helpers.annex import commune_table, shortfall_to_target
+from helpers.publish.annex import commune_table, shortfall_to_target
 from helpers.reference import load_indicators
 
 ROWS = """\

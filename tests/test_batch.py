@@ -10,9 +10,9 @@ import pytest
 from openpyxl import load_workbook
 from running_processes import command_lines, running_in_group
 
-from helpers.batch import build_annexes, discover_years, main
 from helpers.paths import PROJECT_ROOT, RAW_DIR
-from helpers.pdf import BrowserSession
+from helpers.publish.pdf import BrowserSession
+from helpers.run.batch import build_annexes, discover_years, main
 
 
 def test_every_sample_year_is_built(sample_build):
@@ -121,7 +121,7 @@ def test_raw_files_are_never_modified(bad_build):
 
 
 def test_wrong_parameter_type_is_reported(tmp_path):
-    from helpers.batch import run_steps
+    from helpers.run.batch import run_steps
 
     result = run_steps("năm 2023", ("01_clean.ipynb",), raw_dir=RAW_DIR, processed_dir=tmp_path / "p",
                        output_dir=tmp_path / "o", target_level="province", kernel_name="xhht", render=False)
@@ -152,7 +152,7 @@ def test_workers_skip_the_iri_grammar_import_and_still_validate_notebooks():
     import sys
 
     code = ("import sys\n"
-            "from helpers.batch import _init_worker\n"
+            "from helpers.run.batch import _init_worker\n"
             "_init_worker()\n"
             "import nbformat, papermill, nbconvert\n"
             "for name in ('01_clean', '02_indicators', '03_annex'):\n"
@@ -165,11 +165,12 @@ def test_workers_skip_the_iri_grammar_import_and_still_validate_notebooks():
 @pytest.mark.skipif(not BrowserSession.supported, reason="the batch keeps browsers only on POSIX")
 def test_without_a_shared_print_connection_the_batch_prints_page_by_page(monkeypatch, caplog):
     """If the local connection cannot be opened, the batch still runs: each PDF is printed by a
-    browser started for it (helpers.pdf.print_annex_pdf without a session)."""
+    browser started for it (helpers.publish.pdf.print_annex_pdf without a session)."""
     import sys
     from pathlib import Path
 
-    from helpers import batch, pdf
+    from helpers.publish import pdf
+    from helpers.run import batch
 
     def refused(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/tmp/pymp-x/listener-y")
@@ -203,7 +204,7 @@ def test_ctrl_c_stops_cleanly_and_the_next_run_finishes_the_rest(tmp_path):
     for year in (2022, 2023, 2024):
         shutil.copytree(RAW_DIR / str(year), raw / str(year))
     out = tmp_path / "output"
-    command = [sys.executable, "-m", "helpers.batch", "--no-progress", "--jobs", "2", "--raw-dir", str(raw),
+    command = [sys.executable, "-m", "helpers.run.batch", "--no-progress", "--jobs", "2", "--raw-dir", str(raw),
                "--processed-dir", str(tmp_path / "processed"), "--output-dir", str(out)]
     kernels_before = len(_processes_with("ipykernel_launcher"))
     # the batch as started from a terminal: Ctrl-C raises KeyboardInterrupt. (A test run started in the

@@ -17,13 +17,13 @@ from matplotlib.colors import to_hex
 from matplotlib.patches import PathPatch, Rectangle
 from PIL import Image
 
-from helpers import charts
-from helpers.annex import load_annex_wording
-from helpers.indicators import STATUS_NOT_MET
+from helpers.checks.validation import communes_of
+from helpers.compute.indicators import STATUS_NOT_MET
 from helpers.processed import read_year_table
+from helpers.publish import charts
+from helpers.publish.annex import load_annex_wording
+from helpers.publish.render import external_references
 from helpers.reference import load_entity, load_indicators, load_units
-from helpers.render import external_references
-from helpers.validation import communes_of
 
 pytestmark = pytest.mark.filterwarnings("error")
 SVG = "{http://www.w3.org/2000/svg}"

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from helpers.annex import ANNEX_COLUMNS, load_annex_wording
-from helpers.excel_export import annex_workbook, save_workbook, write_number_text, write_text
+from helpers.publish.annex import ANNEX_COLUMNS, load_annex_wording
+from helpers.publish.excel import annex_workbook, save_workbook, write_number_text, write_text
 from helpers.reference import load_entity, load_groups, load_indicators
 
 HOSTILE = ["=HYPERLINK(\"http://x\",\"y\")", "+1+1", "-2+3", "@SUM(A1:A2)", "=cmd|' /C calc'!A0"]

@@ -18,9 +18,9 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from helpers import run_record
-from helpers.batch import build_annexes, main
 from helpers.paths import RAW_DIR
+from helpers.run import run_record
+from helpers.run.batch import build_annexes, main
 from helpers.storage import read_processed_csv
 
 YEARS = [2022, 2023]

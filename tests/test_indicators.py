@@ -7,7 +7,7 @@ import io
 import pandas as pd
 import pytest
 
-from helpers.indicators import (
+from helpers.compute.indicators import (
     STATUS_MET,
     STATUS_MISSING,
     STATUS_NO_TARGET,
@@ -412,7 +412,7 @@ def test_other_years_are_ignored(catalogue, rules, targets):
 
 
 def test_history_is_the_district_rows_of_each_year_and_reuses_the_years_given(catalogue, rules, targets):
-    from helpers.indicators import compute_history
+    from helpers.compute.indicators import compute_history
 
     standards, criteria = rules
     values = pd.concat([values_of({"A": {"info_competence": 10}, "B": {}}),

@@ -16,16 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.annex import problems_for_display
-from helpers.cell_values import MISSING, OK, REJECTED, CellReader, parse_vietnamese_decimal
-from helpers.errors import WorkbookError
-from helpers.problems import ProblemLog
-from helpers.processed import save_clean_year
-from helpers.reference import load_entity, load_fields, load_indicators, load_standards, load_units
-from helpers.sheets import UnreadableFile
-from helpers.submissions import load_submissions
-from helpers.units import ACCENTS, AMBIGUOUS, EXACT, FUZZY, UNKNOWN, UnitNames, load_ingest_rules
-from helpers.validation import (
+from helpers.checks.problems import ProblemLog
+from helpers.checks.validation import (
     check_totals,
     check_year_jumps,
     communes_of,
@@ -36,7 +28,15 @@ from helpers.validation import (
     summarise_files,
     validate_values,
 )
-from helpers.wide_sheets import header_key
+from helpers.errors import WorkbookError
+from helpers.ingest.cell_values import MISSING, OK, REJECTED, CellReader, parse_vietnamese_decimal
+from helpers.ingest.sheets import UnreadableFile
+from helpers.ingest.submissions import load_submissions
+from helpers.ingest.unit_names import ACCENTS, AMBIGUOUS, EXACT, FUZZY, UNKNOWN, UnitNames, load_ingest_rules
+from helpers.ingest.wide_sheets import header_key
+from helpers.processed import save_clean_year
+from helpers.publish.annex import problems_for_display
+from helpers.reference import load_entity, load_fields, load_indicators, load_standards, load_units
 
 ENTITY = load_entity()
 UNITS = load_units()
@@ -368,7 +368,7 @@ def test_quality_list_says_what_was_read_fixed_and_rejected(defects):
 def test_legacy_fonts_are_converted_by_font_not_guessed(tmp_path):
     # The same bytes in a Unicode font stay as typed: the font decides, not the text.
     path = fb.write_wide(tmp_path / "a.xlsx", fb.base_rows(), font=".VnTime")
-    from helpers.sheets import read_excel_sheets
+    from helpers.ingest.sheets import read_excel_sheets
 
     sheet = read_excel_sheets(path)[0]
     assert sheet.rows[4][1] == "Phường Tứ Hạ"
@@ -406,7 +406,7 @@ def _rezipped(path, target, *, method=zipfile.ZIP_DEFLATED, extra: bytes = b"", 
 ])
 def test_formulas_and_legacy_fonts_are_found_in_deflated_and_stored_workbooks(tmp_path, monkeypatch, method, extra,
                                                                               comment):
-    from helpers.sheets import _workbook_features
+    from helpers.ingest.sheets import _workbook_features
 
     plain = fb.write_wide(tmp_path / "plain.xlsx", fb.base_rows())
     legacy = fb.write_wide(tmp_path / "legacy.xlsx", fb.base_rows(), font=".VnTime")
@@ -420,7 +420,7 @@ def test_formulas_and_legacy_fonts_are_found_in_deflated_and_stored_workbooks(tm
 
 
 def test_a_damaged_sheet_inside_a_workbook_is_reported_not_raised(tmp_path):
-    from helpers.sheets import _workbook_features, read_sheets
+    from helpers.ingest.sheets import _workbook_features, read_sheets
 
     good = fb.write_wide(tmp_path / "good.xlsx", fb.base_rows())
     damaged = _rezipped(good, tmp_path / "damaged.xlsx", spoil="xl/worksheets/sheet1.xml")
@@ -533,7 +533,7 @@ def test_implausible_jump_from_last_year_is_flagged_not_rejected(defects):
 # --- the data-entry template for communes --------------------------------------------------------
 
 def test_blank_templates_are_written_per_commune_and_read_back(tmp_path):
-    from helpers.commune_forms import write_commune_templates
+    from helpers.publish.commune_forms import write_commune_templates
 
     paths = write_commune_templates(2023, tmp_path / "template")
     assert len(paths) == len(COMMUNES) == 9
@@ -558,8 +558,8 @@ SAME_LABEL = {  # two fields share the catalogue label "Trong đó, số đượ
 def test_a_district_table_gives_the_same_clean_values_as_the_templates(sample_build, tmp_path):
     """The 2023 sample data typed as one wide table (fields in reverse order, unit suffixes, a
     two-row header, names instead of codes, a total row) is read to the same values."""
-    from helpers.batch import run_steps
     from helpers.processed import load_clean_values
+    from helpers.run.batch import run_steps
 
     expected = load_clean_values(sample_build["processed"], 2023)[["unit_code", "field", "value"]]
     table = expected.pivot(index="unit_code", columns="field", values="value")
@@ -598,8 +598,8 @@ def test_a_district_table_gives_the_same_clean_values_as_the_templates(sample_bu
 
 def test_jump_check_compares_the_clean_values_of_two_years():
     """02_indicators compares the year's clean values with last year's (both from values.csv)."""
+    from helpers.checks.validation import year_on_year_jumps
     from helpers.paths import RAW_DIR
-    from helpers.validation import year_on_year_jumps
 
     values = pd.concat([clean_folder(RAW_DIR / str(y), y)["clean"] for y in (2023, 2024)], ignore_index=True)
     rules = load_ingest_rules()
@@ -622,7 +622,7 @@ def test_several_reading_processes_give_exactly_what_one_gives(tmp_path, monkeyp
     files): read by three worker processes, the values, records, row accounting, rejects, totals,
     problems and file list are those of one process, record numbers included; also when the
     workers take the files in many short runs, each the next one free."""
-    from helpers import submissions
+    from helpers.ingest import submissions
 
     monkeypatch.setattr(submissions, "FILES_PER_RUN", files_per_run)
     folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
@@ -644,7 +644,7 @@ def test_several_reading_processes_give_exactly_what_one_gives(tmp_path, monkeyp
 def test_a_file_that_breaks_a_reading_process_stops_the_read_with_its_error(tmp_path, monkeypatch):
     """An unexpected error in a worker reaches the caller as itself (the runs not yet started are
     dropped), as it would in one process."""
-    from helpers import submissions
+    from helpers.ingest import submissions
 
     folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
     folder.mkdir()
@@ -670,7 +670,7 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypat
     on after a read that failed half-way, and still off for a caller who had switched it off."""
     import gc
 
-    from helpers import submissions
+    from helpers.ingest import submissions
 
     folder = tmp_path / str(fb.YEAR)
     folder.mkdir()
@@ -697,7 +697,7 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypat
 
 
 def test_a_year_of_a_few_dozen_files_is_read_in_this_process(monkeypatch):
-    from helpers import submissions
+    from helpers.ingest import submissions
 
     monkeypatch.setattr(submissions.os, "sched_getaffinity", lambda _pid: set(range(8)), raising=False)
     assert submissions.read_workers(9) == submissions.read_workers(150) == 1
@@ -713,7 +713,7 @@ def test_reading_processes_start_and_stop_inside_a_jupyter_kernel():
     from helpers.paths import NOTEBOOKS_DIR, RAW_DIR
 
     code = ("from helpers.reference import load_fields\n"
-            "from helpers.submissions import load_submissions\n"
+            "from helpers.ingest.submissions import load_submissions\n"
             f"one = load_submissions(r'{RAW_DIR / '2023'}', 2023, load_fields(), workers=1)\n"
             f"two = load_submissions(r'{RAW_DIR / '2023'}', 2023, load_fields(), workers=2)\n"
             "print(len(two.values), two.values.equals(one.values), two.records.equals(one.records))")
@@ -725,7 +725,7 @@ def test_reading_processes_start_and_stop_inside_a_jupyter_kernel():
 
 
 def test_problem_sentences_of_a_table_equal_those_of_each_row(defects):
-    from helpers.problems import describe_problem, describe_problems
+    from helpers.checks.problems import describe_problem, describe_problems
 
     problems = pd.concat([result["problems"] for result in defects.values()], ignore_index=True)
     assert problems["row"].isna().any() and problems["row"].notna().any() and (problems["sheet"] == "").any()
@@ -742,6 +742,6 @@ def test_problem_sentences_of_a_table_equal_those_of_each_row(defects):
     (b'<c r="B2"><v>12</v></c>', False),
 ])
 def test_formula_cells_are_recognised_in_the_sheet_xml(xml, expected):
-    from helpers.sheets import _has_formula_element
+    from helpers.ingest.sheets import _has_formula_element
 
     assert _has_formula_element(xml) is expected

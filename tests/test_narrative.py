@@ -7,10 +7,10 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from helpers.annex import load_annex_wording
-from helpers.indicators import STATUS_MISSING
-from helpers.narrative import draft_report
+from helpers.compute.indicators import STATUS_MISSING
 from helpers.processed import read_year_table
+from helpers.publish.annex import load_annex_wording
+from helpers.publish.narrative import draft_report
 from helpers.reference import load_entity, load_indicators, load_standards, load_targets
 
 

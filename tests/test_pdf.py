@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 from running_processes import command_lines
 
-from helpers import pdf
-from helpers.annex import build_annex_table, load_annex_wording
-from helpers.batch import YearResult, print_summary
-from helpers.indicators import target_level_of
+from helpers.checks.validation import communes_of
+from helpers.compute.indicators import target_level_of
 from helpers.processed import read_year_table
+from helpers.publish import pdf
+from helpers.publish.annex import build_annex_table, load_annex_wording
 from helpers.reference import (
     load_entity,
     load_groups,
@@ -28,7 +28,7 @@ from helpers.reference import (
     load_targets,
     load_units,
 )
-from helpers.validation import communes_of
+from helpers.run.batch import YearResult, print_summary
 
 A4_POINTS = (595.28, 841.89)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.projection import PROJECTION_COLUMNS, project_indicators, project_to_target_year
+from helpers.compute.projection import PROJECTION_COLUMNS, project_indicators, project_to_target_year
 
 
 def series(values: dict[int, float | None]) -> pd.Series:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import annex
-from helpers.indicators import INDICATOR_COLUMNS, STATUS_MET, STATUS_NOT_MET, compute_indicators
+from helpers.compute.indicators import INDICATOR_COLUMNS, STATUS_MET, STATUS_NOT_MET, compute_indicators
+from helpers.compute.projection import PROJECTION_COLUMNS, project_indicators
 from helpers.processed import read_year_table, save_indicator_tables
-from helpers.projection import PROJECTION_COLUMNS, project_indicators
+from helpers.publish import annex
 from helpers.reference import (
     load_entity,
     load_fields,

@@ -9,11 +9,11 @@ import unicodedata
 import pandas as pd
 import pytest
 
-from helpers.annex import load_annex_wording
+from helpers.compute.indicators import STATUS_MET, STATUS_NOT_MET, compute_indicators
 from helpers.errors import WorkbookError
-from helpers.indicators import STATUS_MET, STATUS_NOT_MET, compute_indicators
-from helpers.parameters import TARGET_LEVELS
+from helpers.ingest.template import load_template_wording
 from helpers.paths import REFERENCE_DIR
+from helpers.publish.annex import load_annex_wording
 from helpers.reference import (
     load_entity,
     load_fields,
@@ -24,7 +24,7 @@ from helpers.reference import (
     load_units,
     units_valid_on,
 )
-from helpers.template import load_template_wording
+from helpers.run.parameters import TARGET_LEVELS
 
 DISTRICT = "480"
 YEAR = 2023

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from helpers.checks.validation import communes_of
+from helpers.ingest.submissions import load_submissions
 from helpers.paths import RAW_DIR
 from helpers.reference import load_entity, load_units
-from helpers.sample_data import POPULATION_2023, YEARS, sample_values
-from helpers.submissions import load_submissions
-from helpers.validation import communes_of
+from helpers.samples.sample_data import POPULATION_2023, YEARS, sample_values
 
 
 @pytest.mark.parametrize("year", YEARS)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
+from helpers.checks.validation import field_pairs
+from helpers.ingest.template import write_template
 from helpers.reference import load_fields, load_indicators, load_standards
-from helpers.synthetic import ENTITY_CODE, commune_values, synthetic_units, write_country
-from helpers.template import write_template
-from helpers.validation import field_pairs
+from helpers.samples.synthetic import ENTITY_CODE, commune_values, synthetic_units, write_country
 
 
 def _rows(path):

@@ -27,7 +27,7 @@ class AnnexExporter(HTMLExporter):
     ``HTMLExporter.from_notebook_node`` ends by parsing the whole page again with BeautifulSoup to
     give an English placeholder alt text to images that have none and ``tabindex`` to the cells
     of an interactive notebook. The annex has no code cells, and its charts carry Vietnamese alt
-    text (``helpers.charts``); the pass took about 0.1 s of the 0.12 s a conversion costs, and its
+    text (``helpers.publish.charts``); the pass took about 0.1 s of the 0.12 s a conversion costs, and its
     output is otherwise the same page (tests/test_annex_html.py compares them).
     """
 

@@ -9,10 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.paths import REFERENCE_DIR
-from helpers.problems import ERROR, INFO, WARNING, ProblemLog
-from helpers.reference import Entity, read_reference_csv, units_valid_on
-from helpers.submissions import (
+from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
+from helpers.ingest.submissions import (
     ACCEPTED,
     DATA,
     HEADING,
@@ -23,6 +21,8 @@ from helpers.submissions import (
     VALUE_COLUMNS,
     Submissions,
 )
+from helpers.paths import REFERENCE_DIR
+from helpers.reference import Entity, read_reference_csv, units_valid_on
 from helpers.text import fold
 
 OK, REJECTED, DUPLICATE = "ok", "rejected", "duplicate"

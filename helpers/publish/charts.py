@@ -28,9 +28,9 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Affine2D
 
-from helpers.indicators import STATUS_NOT_MET
+from helpers.compute.indicators import STATUS_NOT_MET
+from helpers.compute.projection import project_to_target_year
 from helpers.numbers import format_number
-from helpers.projection import project_to_target_year
 
 # "sans-serif" with DejaVu Sans as its only member: matplotlib measures (and warns about missing
 # glyphs) with DejaVu Sans, and the SVG says "'DejaVu Sans', sans-serif" for machines without it.
@@ -60,7 +60,7 @@ XLABEL_GAP_IN, YLABEL_GAP_IN = 20 / 72, 0.3128
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart ready to embed (:func:`helpers.annex.render_charts_section`): which indicator,
+    """One chart ready to embed (:func:`helpers.publish.annex.render_charts_section`): which indicator,
     which kind, its Vietnamese alt text and the image (``mime`` says which format)."""
 
     indicator_id: str

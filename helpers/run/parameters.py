@@ -7,9 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.errors import WorkbookError
+from helpers.ingest.submissions import SUBMISSION_SUFFIXES, has_submission_files
 from helpers.paths import resolve_project_path
 from helpers.reference import Entity
-from helpers.submissions import SUBMISSION_SUFFIXES, has_submission_files
 
 TARGET_LEVELS = ("national", "province", "district")
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pandas as pd
 from babel.numbers import NumberFormatError, parse_decimal
 
-from helpers.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
+from helpers.checks.problems import SEVERITY_LABELS, describe_problems
+from helpers.compute.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
 from helpers.numbers import format_number, round_half_up
 from helpers.paths import REFERENCE_DIR
-from helpers.problems import SEVERITY_LABELS, describe_problems
 from helpers.reference import Entity, nfc
 
 ANNEX_COLUMNS = ["row_id", "row_kind", "style", "tt", "label", "target", "result", "note", "footnotes"]
@@ -345,7 +345,7 @@ def image_tag(image: bytes, mime: str, alt: str) -> str:
 
 
 def render_charts_section(title: str, intro: str, charts: list, notes: list[str]) -> str:
-    """The charts below the table: each chart (``.image``, ``.mime``, ``.alt``, see helpers.charts.Chart)
+    """The charts below the table: each chart (``.image``, ``.mime``, ``.alt``, see helpers.publish.charts.Chart)
     as an inline image, then a sentence for each indicator that has nothing to draw."""
     figures = [f'<figure class="chart">{image_tag(chart.image, chart.mime, chart.alt)}</figure>'
                for chart in charts]

@@ -1,9 +1,9 @@
 """Blank data-entry workbooks for the communes, to send out before the reporting season.
 
-    python -m helpers.commune_forms --year 2025            # one workbook per commune of 2025
-    python -m helpers.commune_forms --year 2025 --out DIR  # somewhere else than output/template/
+    python -m helpers.publish.commune_forms --year 2025            # one workbook per commune of 2025
+    python -m helpers.publish.commune_forms --year 2025 --out DIR  # somewhere else than output/template/
 
-Each workbook is the project's template (``helpers.template.write_template``) with the
+Each workbook is the project's template (``helpers.ingest.template.write_template``) with the
 commune's GSO code, name and the year filled in, so the reader keys it by code.
 """
 
@@ -14,9 +14,9 @@ import logging
 import sys
 from pathlib import Path
 
+from helpers.ingest.template import write_template
 from helpers.paths import OUTPUT_DIR, resolve_project_path
 from helpers.reference import load_entity, load_fields, load_units
-from helpers.template import write_template
 from helpers.text import fold
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,7 @@ TEMPLATE_SUBDIR = "template"
 
 def write_commune_templates(year: int, out_dir: Path = OUTPUT_DIR / TEMPLATE_SUBDIR) -> list[Path]:
     """Write one blank workbook per commune valid in ``year``; returns the paths written."""
-    from helpers.validation import communes_of
+    from helpers.checks.validation import communes_of
 
     entity = load_entity()
     fields = load_fields()

@@ -2,15 +2,15 @@
 
 Two layouts are read, in .xlsx, .xls or .csv files, several per year:
 
-- the project's data-entry template (``helpers.template``): one workbook per commune, one row per
+- the project's data-entry template (``helpers.ingest.template``): one workbook per commune, one row per
   field, a "Mã trường" column with the field ids;
 - a commune table ("wide" sheet): one row per commune, one column per field, under a Vietnamese
-  header merged over up to three rows (``helpers.wide_sheets``), with total rows.
+  header merged over up to three rows (``helpers.ingest.wide_sheets``), with total rows.
 
 Every non-empty row read is accounted for: accepted (its values go on), rejected (with a reason
 naming file, sheet, row and column), a total row (used only to cross-check the communes' sum) or a
 heading row (titles, column numbers, notes: no values). Units are resolved from their GSO code,
-or from their name when there is no code (``helpers.units``).
+or from their name when there is no code (``helpers.ingest.unit_names``).
 """
 
 from __future__ import annotations
@@ -29,16 +29,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from helpers.cell_values import MISSING, REJECTED, CellReader
-from helpers.numbers import NotACount, parse_count
-from helpers.paths import DECLARED_SUBDIR
-from helpers.problems import ERROR, INFO, WARNING, ProblemLog
-from helpers.reference import nfc
-from helpers.sheets import SUBMISSION_SUFFIXES, Sheet, UnreadableFile, read_sheets
-from helpers.template import load_template_wording
-from helpers.text import label_key
-from helpers.units import CODE, EXACT, FUZZY, UnitNames, load_ingest_rules
-from helpers.wide_sheets import (
+from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
+from helpers.ingest.cell_values import MISSING, REJECTED, CellReader
+from helpers.ingest.sheets import SUBMISSION_SUFFIXES, Sheet, UnreadableFile, read_sheets
+from helpers.ingest.template import load_template_wording
+from helpers.ingest.unit_names import CODE, EXACT, FUZZY, UnitNames, load_ingest_rules
+from helpers.ingest.wide_sheets import (
     NOTE,
     ORDER,
     RATE,
@@ -54,6 +50,10 @@ from helpers.wide_sheets import (
     is_numbering,
     year_in_title,
 )
+from helpers.numbers import NotACount, parse_count
+from helpers.paths import DECLARED_SUBDIR
+from helpers.reference import nfc
+from helpers.text import label_key
 
 VALUE_COLUMNS = ["year", "unit_code", "field", "value", "note", "file", "sheet", "row"]
 REJECT_COLUMNS = ["file", "sheet", "row", "column", "field", "value", "reason"]
@@ -80,7 +80,7 @@ class Submissions:
     """What was read from one year's folder."""
 
     values: pd.DataFrame      # VALUE_COLUMNS + record
-    files: pd.DataFrame       # one line per file (counts filled by helpers.validation.summarise_files)
+    files: pd.DataFrame       # one line per file (counts filled by helpers.checks.validation.summarise_files)
     rejects: pd.DataFrame     # REJECT_COLUMNS
     problems: ProblemLog = field(default_factory=ProblemLog)
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
@@ -604,7 +604,7 @@ def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame, communes: 
                      cells: CellReader | None = None, workers: int | None = None) -> Submissions:
     """Read every submission file in ``year_dir`` (the declared annex folder excluded).
 
-    ``communes`` (``helpers.validation.communes_of``) lets unit names be resolved where a row or
+    ``communes`` (``helpers.checks.validation.communes_of``) lets unit names be resolved where a row or
     file carries no code. ``workers`` processes read contiguous runs of files (default:
     :func:`read_workers`); the result is the same whatever their number.
     """

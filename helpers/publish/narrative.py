@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
+from helpers.compute.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
 from helpers.numbers import format_number, round_half_up
 from helpers.reference import Entity
 

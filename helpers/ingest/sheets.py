@@ -25,7 +25,7 @@ from pathlib import Path
 
 from isal import isal_zlib
 
-from helpers.legacy_text import ENCODING_LABELS, encoding_for_font, to_unicode
+from helpers.ingest.legacy_text import ENCODING_LABELS, encoding_for_font, to_unicode
 from helpers.reference import nfc
 
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")

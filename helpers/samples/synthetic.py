@@ -1,7 +1,7 @@
 """A synthetic country for scale tests: thousands of communes across districts, five years of
 data-entry workbooks in the communes' format, with realistic counts.
 
-Each commune copies the shape of one of the nine sample communes (``helpers.sample_data``):
+Each commune copies the shape of one of the nine sample communes (``helpers.samples.sample_data``):
 its people counts scaled to a population drawn from a log-normal law (median about 8,000, like
 Vietnamese communes), its unit counts (centres, clans, organisations …) kept as they are, so
 every part stays within its whole and the data passes the checks. Communes are grouped in
@@ -9,11 +9,11 @@ districts of 8 to 20, which only shows in their codes and names: the country rep
 entity whose communes are all the synthetic ones (``synthetic_entity``).
 
 Writing 10,000 workbooks with openpyxl takes ~60 ms each, so the workbooks are stamped: one
-prototype per year is written by :func:`helpers.template.write_template` with sentinel values,
+prototype per year is written by :func:`helpers.ingest.template.write_template` with sentinel values,
 and each commune's workbook is that prototype with the sentinels replaced in the sheet XML (openpyxl
 writes values and inline strings there; ~1 ms a workbook).
 
-    python -m helpers.synthetic --communes 1000 --out /tmp/xhht-synthetic
+    python -m helpers.samples.synthetic --communes 1000 --out /tmp/xhht-synthetic
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from xml.sax.saxutils import escape
 
 import pandas as pd
 
+from helpers.ingest.template import write_template
 from helpers.reference import Entity, load_entity, load_fields
-from helpers.sample_data import YEARS as SAMPLE_YEARS
-from helpers.sample_data import sample_values
-from helpers.template import write_template
+from helpers.samples.sample_data import YEARS as SAMPLE_YEARS
+from helpers.samples.sample_data import sample_values
 
 log = logging.getLogger(__name__)
 

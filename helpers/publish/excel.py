@@ -20,7 +20,13 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from helpers.annex import (
+from helpers.checks.validation import communes_of
+from helpers.compute.indicators import target_level_of
+from helpers.compute.projection import projection_years
+from helpers.numbers import round_half_up
+from helpers.paths import REFERENCE_DIR
+from helpers.processed import read_year_table
+from helpers.publish.annex import (
     MAIN_GROUPS,
     build_annex_table,
     load_annex_wording,
@@ -28,11 +34,6 @@ from helpers.annex import (
     parse_declared_number,
     ranked_commune_rates,
 )
-from helpers.indicators import target_level_of
-from helpers.numbers import round_half_up
-from helpers.paths import REFERENCE_DIR
-from helpers.processed import read_year_table
-from helpers.projection import projection_years
 from helpers.reference import (
     Entity,
     load_entity,
@@ -44,7 +45,6 @@ from helpers.reference import (
     nfc,
 )
 from helpers.storage import write_workbook_atomically
-from helpers.validation import communes_of
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FONT_NAME = "Times New Roman"

@@ -6,7 +6,7 @@ from year to year. They are built so that the 2023 district figures equal the an
 literacy 15-60 at level 1 97,29 %, 15 literacy classes for 98 learners in 9/9 communes, every
 commune meeting every standard; and 24 of 26 learning units recognised in 2022.
 
-Run ``python -m helpers.sample_data`` to rewrite ``data/raw/`` from this module.
+Run ``python -m helpers.samples.sample_data`` to rewrite ``data/raw/`` from this module.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import argparse
 import logging
 from pathlib import Path
 
+from helpers.ingest.template import write_template
 from helpers.paths import RAW_DIR
 from helpers.reference import load_fields, load_units
-from helpers.template import write_template
 from helpers.text import fold
 
 log = logging.getLogger(__name__)

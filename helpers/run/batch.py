@@ -5,19 +5,19 @@ Two phases, each running years in parallel processes: first ``01_clean`` for eve
 ``02_indicators`` and ``03_annex`` (which read earlier years' clean data for trends and the
 year-on-year jump check). Each process keeps one Jupyter kernel warm across the years it builds
 (``_warm_kernel``); headless browsers kept by the batch's own process (one for every two
-workers) print every year's PDF (``helpers.pdf.PrintService``). Each year's outputs are written
+workers) print every year's PDF (``helpers.publish.pdf.PrintService``). Each year's outputs are written
 to a staging folder and moved into ``output/<year>/`` only when the whole year succeeded, so a
 failure never replaces a good annex. One year's failure never stops the others; the command
 exits non-zero when any year failed.
 
-Incremental: ``output/run.json`` (helpers.run_record) keeps, per year and step, the content
+Incremental: ``output/run.json`` (helpers.run.run_record) keeps, per year and step, the content
 hashes of what the step read; a step runs again only when one of them changed (``--force``
 runs everything). Ctrl-C stops the run; finished steps are recorded, unfinished ones leave the
 previous outputs in place and run again next time.
 
-    python -m helpers.batch                 # every year found under data/raw/
-    python -m helpers.batch --years 2023    # one year
-    python -m helpers.batch --force         # rebuild everything
+    python -m helpers.run.batch                 # every year found under data/raw/
+    python -m helpers.run.batch --years 2023    # one year
+    python -m helpers.run.batch --force         # rebuild everything
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers import run_record
 from helpers.paths import NOTEBOOKS_DIR, OUTPUT_DIR, PROCESSED_DIR, RAW_DIR, resolve_project_path
-from helpers.run_record import ANNEX_STEP, CLEAN_OUTPUTS, CLEAN_STEP, INDICATOR_OUTPUTS
+from helpers.run import run_record
+from helpers.run.run_record import ANNEX_STEP, CLEAN_OUTPUTS, CLEAN_STEP, INDICATOR_OUTPUTS
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ class YearResult:
     cell: int | None = None            # its execution count
     message: str = ""                  # the analyst's message (Vietnamese), may span lines
     seconds: float = 0.0
-    pdf: str = ""                      # built | skipped: <reason> | failed: <reason> (helpers.pdf)
+    pdf: str = ""                      # built | skipped: <reason> | failed: <reason> (helpers.publish.pdf)
 
     @property
     def headline(self) -> str:
@@ -183,7 +183,7 @@ def _warm_kernel(kernel_name: str):
 
 def _init_worker(printer: tuple | None = None) -> None:
     """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), print their PDFs
-    with the batch's browsers (``printer``: :attr:`helpers.pdf.PrintService.client_arguments`), and
+    with the batch's browsers (``printer``: :attr:`helpers.publish.pdf.PrintService.client_arguments`), and
     skip the IRI syntax checker of jsonschema.
 
     papermill and nbconvert import nbformat, whose jsonschema imports ``rfc3987_syntax`` when it is
@@ -195,7 +195,7 @@ def _init_worker(printer: tuple | None = None) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.modules.setdefault("rfc3987_syntax", None)
     if printer is not None:
-        from helpers.pdf import PrintClient
+        from helpers.publish.pdf import PrintClient
 
         _PRINTER[:] = [PrintClient(*printer)]
 
@@ -212,13 +212,13 @@ def _stop_kernels() -> None:
     _KERNELS.clear()
 
 
-# The PDF printer of this worker process: a client of the batch's browsers (helpers.pdf.PrintService, set
-# by _init_worker); without one, each page is printed by a browser started for it (helpers.pdf.print_annex_pdf).
+# The PDF printer of this worker process: a client of the batch's browsers (helpers.publish.pdf.PrintService, set
+# by _init_worker); without one, each page is printed by a browser started for it (helpers.publish.pdf.print_annex_pdf).
 _PRINTER: list = []
 
 
 def _print_pdf(html_path: Path, pdf_path: Path, screenshot_path: Path):
-    from helpers.pdf import print_annex_pdf
+    from helpers.publish.pdf import print_annex_pdf
 
     if _PRINTER:
         return _PRINTER[0].print_annex_pdf(html_path, pdf_path, screenshot_path=screenshot_path)
@@ -294,9 +294,9 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             except Exception as exc:  # noqa: BLE001 - every failure becomes a year result
                 return _fail(result, notebook, exc, staging, out_dir)
         if render:
-            from helpers.excel_export import export_year_workbook
+            from helpers.publish.excel import export_year_workbook
+            from helpers.publish.render import render_annex_html
             from helpers.reference import load_entity
-            from helpers.render import render_annex_html
 
             entity = load_entity()
             title = f"Phụ lục năm {year} - {entity.issuing_body_short}"
@@ -390,7 +390,7 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                   progress: bool = False) -> list[YearResult]:
     """Build the annex of each year (default: every year folder under ``raw_dir``).
 
-    A step whose inputs (content hashes, see :mod:`helpers.run_record`) are those recorded in
+    A step whose inputs (content hashes, see :mod:`helpers.run.run_record`) are those recorded in
     ``output_dir/run.json`` by an earlier run is not run again; ``force=True`` runs every step.
     ``progress=True`` shows a progress bar over years × steps on stderr.
     """
@@ -496,12 +496,12 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
 
 
 def _print_service(jobs: int = 1):
-    """The batch's browsers, printing for every worker (:class:`helpers.pdf.PrintService`): one
+    """The batch's browsers, printing for every worker (:class:`helpers.publish.pdf.PrintService`): one
     for every two workers (a print takes about a third of the time of a year's notebooks, and
     each browser's start and first page cost about 2 s of CPU). None where a browser cannot be
     kept running (not POSIX) or there is none: each PDF is then printed by a browser started for
     it, or skipped with the reason."""
-    from helpers.pdf import BrowserSession, PrintService
+    from helpers.publish.pdf import BrowserSession, PrintService
 
     session = BrowserSession()
     if not session.supported or session.browser is None:
