@@ -194,19 +194,15 @@ print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak / 10
 """
 
 INDICATORS_CODE = r"""
-import json, resource, sys, time
+import dataclasses, json, resource, sys, time
 import pandas as pd
-from helpers.compute.indicators import compute_history, compute_indicators
-from helpers.compute.projection import project_indicators
-from helpers.reference import load_fields, load_indicators, load_standards, load_targets
+from helpers.compute.indicators import compute_year
+from helpers.reference import Reference
 from helpers.samples.synthetic import YEARS, commune_values, synthetic_entity, synthetic_units
-from helpers.ingest.unit_names import load_ingest_rules
-from helpers.checks.validation import communes_of, year_on_year_jumps
 
 communes = int(sys.argv[1])
-catalogue, targets, fields, rules = load_indicators(), load_targets(), load_fields(), load_ingest_rules()
-standards, criteria = load_standards()
 units, entity = synthetic_units(communes), synthetic_entity()
+ref = dataclasses.replace(Reference.load(), units=units, entity=entity)
 frames = []
 for year in YEARS:   # the clean values.csv of each year, as 01_clean writes them
     counts = commune_values(units, year)
@@ -214,18 +210,11 @@ for year in YEARS:   # the clean values.csv of each year, as 01_clean writes the
             for k, (f, n) in enumerate(by_field.items())]
     frames.append(pd.DataFrame(rows, columns=["year", "unit_code", "field", "value", "note", "file", "sheet", "row"]))
 values = pd.concat(frames).astype({"year": "Int64", "value": "Int64", "unit_code": "string", "row": "Int64"})
-year = YEARS[-1]
 started = time.perf_counter()
-common = dict(district_code=entity.code, target_level="province", target_year=entity.target_year)
-jumps = year_on_year_jumps(values, year, fields, rules)
-indicators = compute_indicators(values, communes_of(entity, units, year), catalogue, standards, criteria, targets,
-                                year=year, **common)
-history = compute_history(values, {y: communes_of(entity, units, y) for y in YEARS}, catalogue, standards,
-                          criteria, targets, computed={year: indicators}, **common)
-projection = project_indicators(history, entity.target_year)
+tables = compute_year(values, ref.for_year(YEARS[-1]))   # what 02_indicators runs
 print(json.dumps({"seconds": time.perf_counter() - started,
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "rows": len(indicators),
-                  "jumps": len(jumps)}))
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "rows": len(tables.indicators), "jumps": len(tables.jumps)}))
 """
 
 

@@ -1,17 +1,7 @@
 """The processed data of each year: written atomically by one step, read by the next.
 
-``data/processed/<year>/``
-- ``values.csv``: clean tidy commune values (year, unit_code, field, value, note, file, sheet, row);
-- ``files.csv``: one line per submission file (hash, layout, rows read = accepted + rejected + total
-  rows + heading rows);
-- ``problems.csv``: every problem found, with severity, place and Vietnamese message;
-- ``rejects.csv``: every rejected cell or row (file, sheet, row, column, value, Vietnamese reason);
-- ``quality.csv``: the data-quality list of the annex (what was read, fixed, rejected, missing);
-- ``indicators.csv``: commune and district indicators of the year;
-- ``history.csv``: district indicators of this and earlier years (for trends);
-- ``projection.csv``: the projection to the target year;
-- ``jumps.csv``: warnings for counts that moved implausibly from last year's clean values (problems
-  table, written by the indicator step, which reads both years).
+What ``data/processed/<year>/`` holds, which step writes each table and which function computes
+it: :data:`helpers.registry.TABLES`.
 """
 
 from __future__ import annotations
@@ -20,39 +10,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers.checks.problems import ERROR, describe_problem
+from helpers.checks.clean import CleanYear
+from helpers.checks.problems import errors_of, gather_problems, quality_list
+from helpers.compute.indicators import IndicatorTables
 from helpers.errors import WorkbookError
+from helpers.reference import ReportingYear
+from helpers.registry import TABLES
 from helpers.storage import read_processed_csv, write_csv_atomically
-
-PROBLEM_TABLES = ("problems", "jumps")  # tables of problems (helpers.checks.problems.PROBLEM_COLUMNS)
 
 
 def year_dir(processed_dir: Path, year: int) -> Path:
     return Path(processed_dir) / str(year)
 
 
-def save_clean_year(processed_dir: Path, year: int, values: pd.DataFrame, files: pd.DataFrame,
-                    problems: pd.DataFrame, rejects: pd.DataFrame | None = None,
-                    quality: pd.DataFrame | None = None) -> Path:
-    """Write the problems (and the rejects and quality list, when given); write values and files
-    only when there is no error.
-
-    With errors, the previous good ``values.csv`` stays in place and a WorkbookError lists every
-    error at once.
-    """
-    out = year_dir(processed_dir, year)
-    write_csv_atomically(problems, out / "problems.csv")
-    if rejects is not None:
-        write_csv_atomically(rejects, out / "rejects.csv")
-    if quality is not None:
-        write_csv_atomically(quality, out / "quality.csv")
-    errors = problems[problems["severity"] == ERROR]
-    if len(errors):
-        lines = [f"Số liệu năm {year} có {len(errors)} lỗi, chưa thể lập phụ lục:"]
-        lines += [f"  - {describe_problem(p)}" for _, p in errors.iterrows()]
-        raise WorkbookError("\n".join(lines))
-    write_csv_atomically(files, out / "files.csv")
-    write_csv_atomically(values, out / "values.csv")
+def save_clean_year(processed_dir: Path, clean: CleanYear) -> Path:
+    """Write the problems and rejects of a cleaned year; its values and files only when there is no
+    error (with errors the previous good ``values.csv`` stays in place)."""
+    out = year_dir(processed_dir, clean.year)
+    write_csv_atomically(clean.problems, out / "problems.csv")
+    write_csv_atomically(clean.rejects, out / "rejects.csv")
+    if errors_of(clean.problems).empty:
+        write_csv_atomically(clean.files, out / "files.csv")
+        write_csv_atomically(clean.values, out / "values.csv")
     return out
 
 
@@ -75,40 +54,56 @@ def available_years(processed_dir: Path, up_to: int) -> list[int]:
     return sorted(years)
 
 
+def load_clean_history(processed_dir: Path, ctx: ReportingYear) -> pd.DataFrame:
+    """The clean values of the reporting year and of every earlier year of the entity that has them."""
+    years = [y for y in available_years(processed_dir, ctx.year) if y in ctx.years]
+    if ctx.year not in years:
+        load_clean_values(processed_dir, ctx.year)  # raises the message naming the missing step
+    return pd.concat([load_clean_values(processed_dir, y) for y in years], ignore_index=True)
+
+
 def read_year_table(processed_dir: Path, year: int, name: str) -> pd.DataFrame:
-    """A processed table of a year (``indicators``, ``history``, ``projection``, ``problems`` …)."""
+    """A processed table of a year (:data:`helpers.registry.TABLES`), typed as listed there."""
     path = year_dir(processed_dir, year) / f"{name}.csv"
     if not path.exists():
         raise WorkbookError(f"Chưa có {path}; hãy chạy các sổ tính trước đó của năm {year}.")
     table = read_processed_csv(path)
-    for column in ("year", "row"):
+    spec = TABLES.get(name)
+    if spec is None:
+        return table
+    for column in spec.integers:
         if column in table.columns:
             table[column] = table[column].astype("Int64")
-    for column in ("value", "numerator", "denominator", "target", "projected"):
-        if column in table.columns and name not in PROBLEM_TABLES:
+    for column in spec.floats:
+        if column in table.columns:
             table[column] = table[column].astype("Float64")
-    text_columns = ["status", "missing_units", "target_level", "target_plan", "years_used"]
-    if name in PROBLEM_TABLES:
-        text_columns += ["file", "sheet", "column", "value", "message"]
-    for column in text_columns:
+    for column in spec.texts:
         if column in table.columns:
             table[column] = table[column].astype("string").fillna("")
     return table
 
 
 def read_year_problems(processed_dir: Path, year: int) -> pd.DataFrame:
-    """Every problem of a year for the annex: the clean step's, then the indicator step's
-    year-on-year warnings (``jumps.csv``, absent before that step has run)."""
+    """Every problem of a year: the clean step's, then the indicator step's year-on-year warnings
+    (``jumps.csv``, absent before that step has run)."""
     problems = read_year_table(processed_dir, year, "problems")
     if not (year_dir(processed_dir, year) / "jumps.csv").exists():
         return problems
-    jumps = read_year_table(processed_dir, year, "jumps")
-    return pd.concat([problems, jumps], ignore_index=True) if len(jumps) else problems
+    return gather_problems(problems, read_year_table(processed_dir, year, "jumps"))
 
 
-def save_indicator_tables(processed_dir: Path, year: int, **tables: pd.DataFrame) -> Path:
-    """Write the indicator step's tables (``indicators``, ``history``, ``projection``, ``jumps``) atomically."""
+def save_indicator_tables(processed_dir: Path, year: int, tables: IndicatorTables) -> Path:
+    """Write the indicator step's tables, and the year's quality list (the clean step's problems
+    and the year-on-year warnings: the list the annex shows), atomically."""
     out = year_dir(processed_dir, year)
-    for name, table in tables.items():
-        write_csv_atomically(table, out / f"{name}.csv")
+    for name in ("indicators", "history", "projection", "jumps"):
+        write_csv_atomically(getattr(tables, name), out / f"{name}.csv")
+    problems = gather_problems(read_year_table(processed_dir, year, "problems"), tables.jumps)
+    write_csv_atomically(quality_list(problems), out / "quality.csv")
     return out
+
+
+def read_indicator_tables(processed_dir: Path, year: int) -> IndicatorTables:
+    """The indicator step's tables of a year, as :func:`helpers.compute.indicators.compute_year` gave them."""
+    return IndicatorTables(**{name: read_year_table(processed_dir, year, name)
+                              for name in ("jumps", "indicators", "history", "projection")})

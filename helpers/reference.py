@@ -1,7 +1,10 @@
-"""Load the reference data: every threshold, target, label and unit, each with its source.
+"""The reference data, and the context every step takes: :class:`Reference` (everything under
+``reference/``, loaded once) and :class:`ReportingYear` (one year seen through it: its target
+level and target year, the entity's communes valid that year).
 
 The files live in ``reference/`` as commented CSV (leading ``#`` lines explain the columns) and
-one TOML file for the reporting entity. Everything returned is NFC-normalised.
+TOML files for the reporting entity, the wording and the reader's rules. Everything returned is
+NFC-normalised.
 """
 
 from __future__ import annotations
@@ -10,7 +13,8 @@ import datetime as dt
 import io
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -159,3 +163,108 @@ def load_entity(reference_dir: Path = REFERENCE_DIR) -> Entity:
         title=data["annex"]["title"],
         reports={str(k): v for k, v in data.get("reports", {}).items()},
     )
+
+
+def load_annex_wording(reference_dir: Path = REFERENCE_DIR) -> dict:
+    """Wording of the annex, its charts and draft sentences (``reference/annex.toml``)."""
+    return tomllib.loads(nfc((Path(reference_dir) / "annex.toml").read_text(encoding="utf-8")))
+
+
+def load_ingest_rules(reference_dir: Path = REFERENCE_DIR) -> dict:
+    """The reader's thresholds and words (``reference/ingest.toml``)."""
+    return tomllib.loads(nfc((Path(reference_dir) / "ingest.toml").read_text(encoding="utf-8")))
+
+
+def load_field_bounds(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Age groups and parts that cannot exceed another field (``reference/field_bounds.csv``)."""
+    return read_reference_csv(Path(reference_dir) / "field_bounds.csv")
+
+
+def load_target_levels(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Target levels and their fallbacks (``reference/target_levels.csv``)."""
+    return read_reference_csv(Path(reference_dir) / "target_levels.csv")
+
+
+def reporting_date(year: int) -> dt.date:
+    """The day a year's units are taken on (the end of the reporting year)."""
+    return dt.date(int(year), 12, 31)
+
+
+def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The communes (xã, phường, thị trấn) of the reporting entity valid on 31/12 of ``year``."""
+    valid = units_valid_on(units, reporting_date(year))
+    return valid[valid["parent_code"] == entity.code].reset_index(drop=True)
+
+
+@dataclass(frozen=True, eq=False)
+class Reference:
+    """Everything under ``reference/``, loaded once and handed to every step."""
+
+    entity: Entity
+    units: pd.DataFrame
+    fields: pd.DataFrame
+    catalogue: pd.DataFrame        # indicators.csv: what each indicator is and how it is computed
+    groups: pd.DataFrame
+    targets: pd.DataFrame
+    target_levels: pd.DataFrame
+    standards: pd.DataFrame
+    criteria: pd.DataFrame
+    bounds: pd.DataFrame
+    ingest: dict
+    wording: dict
+    reference_dir: Path = field(default=REFERENCE_DIR)
+
+    @classmethod
+    def load(cls, reference_dir: Path = REFERENCE_DIR) -> Reference:
+        """Read every reference file of ``reference_dir``."""
+        reference_dir = Path(reference_dir)
+        standards, criteria = load_standards(reference_dir)
+        return cls(
+            entity=load_entity(reference_dir), units=load_units(reference_dir), fields=load_fields(reference_dir),
+            catalogue=load_indicators(reference_dir), groups=load_groups(reference_dir),
+            targets=load_targets(reference_dir), target_levels=load_target_levels(reference_dir),
+            standards=standards, criteria=criteria, bounds=load_field_bounds(reference_dir),
+            ingest=load_ingest_rules(reference_dir), wording=load_annex_wording(reference_dir),
+            reference_dir=reference_dir,
+        )
+
+    def for_year(self, year: int, target_level: str = "province") -> ReportingYear:
+        """The context of one reporting year."""
+        return ReportingYear(self, int(year), str(target_level))
+
+    def communes(self, year: int) -> pd.DataFrame:
+        """The entity's communes valid on 31/12 of ``year``."""
+        return communes_of(self.entity, self.units, year)
+
+    @cached_property
+    def directions(self) -> pd.Series:
+        """Each indicator's direction ("higher" or "lower"), by id."""
+        return self.catalogue.set_index("id")["direction"]
+
+
+@dataclass(frozen=True, eq=False)
+class ReportingYear:
+    """One reporting year seen through the reference data: what every step of that year takes."""
+
+    ref: Reference
+    year: int
+    target_level: str = "province"
+
+    @property
+    def entity(self) -> Entity:
+        return self.ref.entity
+
+    @property
+    def target_year(self) -> int:
+        """The year whose targets the annex compares with (``reference/entity.toml``)."""
+        return self.ref.entity.target_year
+
+    @cached_property
+    def communes(self) -> pd.DataFrame:
+        """The entity's communes valid on 31/12 of the reporting year."""
+        return self.ref.communes(self.year)
+
+    @cached_property
+    def years(self) -> list[int]:
+        """The reporting years from the entity's first one up to this one."""
+        return list(range(self.ref.entity.first_year, self.year + 1))

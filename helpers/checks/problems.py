@@ -1,9 +1,15 @@
-"""Problems found in the data: collected with their place, never thrown away."""
+"""Problems found in the data: collected with their place, never thrown away.
+
+Each check builds its own :class:`ProblemLog` and returns its table (columns ``PROBLEM_COLUMNS``);
+the step gathers the tables with :func:`gather_problems`, so re-running a check (a notebook cell)
+never lists a problem twice.
+"""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from helpers.errors import WorkbookError
 from helpers.reference import nfc
 
 ERROR = "error"
@@ -81,3 +87,43 @@ def _cells(problems: pd.DataFrame, name: str) -> list:
         return [None] * len(problems)
     column = problems[name]
     return [None if missing else cell for cell, missing in zip(column.tolist(), column.isna().tolist(), strict=True)]
+
+
+def gather_problems(*tables: pd.DataFrame | ProblemLog) -> pd.DataFrame:
+    """One problems table from several (tables or logs), in the order given."""
+    frames = [t.frame() if isinstance(t, ProblemLog) else t for t in tables]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return ProblemLog().frame()
+    return pd.concat(frames, ignore_index=True).astype({"row": "Int64"})
+
+
+def errors_of(problems: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a problems table that are errors."""
+    return problems[problems["severity"] == ERROR]
+
+
+def stop_on_errors(problems: pd.DataFrame, year: int) -> None:
+    """Raise a WorkbookError listing every error of ``problems`` at once; nothing when there is none."""
+    errors = errors_of(problems)
+    if len(errors):
+        lines = [f"Số liệu năm {year} có {len(errors)} lỗi, chưa thể lập phụ lục:"]
+        lines += [f"  - {text}" for text in describe_problems(errors)]
+        raise WorkbookError("\n".join(lines))
+
+
+QUALITY_COLUMNS = ["severity", "text"]
+
+
+def quality_list(problems: pd.DataFrame) -> pd.DataFrame:
+    """The data-quality list (``quality.csv``, the one the annex shows): errors, then warnings, then
+    what was read and fixed (information), each with its Vietnamese severity and one readable
+    place-and-reason sentence."""
+    if problems.empty:
+        return pd.DataFrame(columns=QUALITY_COLUMNS)
+    order = {severity: i for i, severity in enumerate(SEVERITY_LABELS)}
+    ranked = problems.assign(_rank=problems["severity"].map(order)).sort_values("_rank", kind="stable")
+    return pd.DataFrame({
+        "severity": ranked["severity"].map(SEVERITY_LABELS),
+        "text": describe_problems(ranked),
+    }).reset_index(drop=True)

@@ -9,7 +9,6 @@ the quality report can say it.
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import logging
 import os
@@ -19,12 +18,10 @@ import unicodedata
 import zipfile
 import zlib
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from isal import isal_zlib
-
+from helpers.ingest import fast_zip
 from helpers.ingest.legacy_text import ENCODING_LABELS, encoding_for_font, to_unicode
 from helpers.reference import nfc
 
@@ -85,7 +82,7 @@ def read_excel_sheets(path: Path, data: bytes | None = None) -> list[Sheet]:
     """Every visible sheet of an .xlsx workbook; legacy text converted by cell font.
 
     A workbook with no formula and no legacy (.Vn…/VNI-…) font needs no cell styles: it is read
-    with python-calamine, about twenty times faster than openpyxl. Others go through openpyxl.
+    with python-calamine, much faster than openpyxl. Others go through openpyxl.
     ``data`` is the file's content when the caller has already read it (it is read once).
     """
     data = Path(path).read_bytes() if data is None else data
@@ -180,8 +177,8 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[ >/]")
 def _has_formula_element(xml: bytes) -> bool:
     """Whether a worksheet's XML holds an ``<f>`` element (``<(prefix:)?f[ >/]``).
 
-    The search steps from one "f" to the next: "f" is rare in a sheet's XML and "<" is not, so
-    this is several times faster than searching for "<f" (10,000 workbooks are read at scale)."""
+    The search steps from one "f" to the next rather than searching for "<f": "f" is rare in a
+    sheet's XML and "<" is not (10,000 workbooks are read at scale)."""
     start = 0
     while (i := xml.find(b"f", start)) != -1:
         start = i + 1
@@ -191,87 +188,14 @@ def _has_formula_element(xml: bytes) -> bool:
     return False
 
 
-# A plain zip archive, as spreadsheet programs write it (APPNOTE.TXT 4.3.6, 4.3.12 and 4.3.16).
-# End record: entries on this disk and in all, directory size and offset, comment length.
-_END_RECORD = struct.Struct("<4s4xHHLLH")
-# Directory entry: flags, method, sizes, name/extra/comment lengths, local header offset.
-_DIRECTORY_ENTRY = struct.Struct("<4s4xHH8xLLHHH8xL")
-_LOCAL_HEADER = struct.Struct("<4s22xHH")          # local header: name and extra lengths
-
-
-def _listed_members(data: bytes) -> list[tuple[str, tuple[int, int, int, int, int]]] | None:
-    """The members of the zip archive ``data``: each name with its (flags, method, compressed size,
-    size, local header offset), read from the central directory.
-
-    ``zipfile.ZipFile`` builds a ``ZipInfo`` for every member, which costs several times this on a
-    workbook's dozen small members (10,000 workbooks are read at scale). Only a plain archive is
-    read here: one with a comment, zip64 records or anything that does not add up gives None, and
-    ``zipfile`` reads it instead."""
-    end = len(data) - _END_RECORD.size
-    if end < 0:
-        return None
-    signature, on_disk, count, size, offset, comment = _END_RECORD.unpack_from(data, end)
-    if signature != b"PK\x05\x06" or comment or on_disk != count or offset + size != end:
-        return None
-    members, at = [], offset
-    for _ in range(count):
-        if at + _DIRECTORY_ENTRY.size > end:
-            return None
-        signature, flags, method, packed, unpacked, name_length, extra_length, comment_length, header = (
-            _DIRECTORY_ENTRY.unpack_from(data, at))
-        if signature != b"PK\x01\x02":
-            return None
-        name = data[at + _DIRECTORY_ENTRY.size:at + _DIRECTORY_ENTRY.size + name_length]
-        members.append((name.decode("utf-8" if flags & 0x800 else "cp437"),
-                        (flags, method, packed, unpacked, header)))
-        at += _DIRECTORY_ENTRY.size + name_length + extra_length + comment_length
-    return members if at == end else None
-
-
-def _unpacked(data: bytes, flags: int, method: int, packed: int, unpacked: int, header: int) -> bytes | None:
-    """A member's content, inflated (with ISA-L, three times as fast as zlib here) from where its
-    local header says; None for an encrypted member, another method, or a size that does not match."""
-    if flags & 0x1 or method not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-        return None
-    signature, name_length, extra_length = _LOCAL_HEADER.unpack_from(data, header)
-    if signature != b"PK\x03\x04":
-        return None
-    start = header + _LOCAL_HEADER.size + name_length + extra_length
-    content = data[start:start + packed]
-    if method == zipfile.ZIP_DEFLATED:
-        try:
-            content = isal_zlib.decompress(content, -zlib.MAX_WBITS)
-        except isal_zlib.error:
-            return None
-    return content if len(content) == unpacked else None
-
-
-def _zip_members(data: bytes) -> list[tuple[str, Callable[[], bytes]]]:
-    """The names of the members of the zip archive ``data``, each with a function that returns its
-    content. A member the quick path above does not take is read by ``zipfile``, which checks it
-    (and raises ``BadZipFile`` or ``zlib.error`` for a damaged one)."""
-    listed = _listed_members(data)
-    if listed is None:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        return [(info.filename, functools.partial(archive.read, info)) for info in archive.infolist()]
-
-    def content(name: str, where: tuple[int, int, int, int, int]) -> bytes:
-        found = _unpacked(data, *where)
-        if found is None:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                return archive.read(name)
-        return found
-
-    return [(name, functools.partial(content, name, where)) for name, where in listed]
-
-
 def _workbook_features(data: bytes) -> tuple[bool, bool]:
     """Whether an .xlsx file holds a formula (an ``<f>`` element in a worksheet), and whether its
     styles name a TCVN3 (.Vn…) or VNI font. An unreadable archive answers (True, True), so that
-    openpyxl reports the problem."""
+    openpyxl reports the problem. The archive is read by ``helpers.ingest.fast_zip`` (a fast path,
+    ``zipfile`` its plain equivalent)."""
     try:
         styles, formulas = b"", False
-        for name, content in _zip_members(data):
+        for name, content in fast_zip.zip_members(data):
             if name == "xl/styles.xml":
                 styles = content()
             elif not formulas and name.startswith("xl/worksheets/") and name.endswith(".xml"):

@@ -16,17 +16,13 @@ or from their name when there is no code (``helpers.ingest.unit_names``).
 from __future__ import annotations
 
 import functools
-import gc
 import hashlib
-import multiprocessing
 import os
-import sys
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
@@ -80,7 +76,7 @@ class Submissions:
     """What was read from one year's folder."""
 
     values: pd.DataFrame      # VALUE_COLUMNS + record
-    files: pd.DataFrame       # one line per file (counts filled by helpers.checks.validation.summarise_files)
+    files: pd.DataFrame       # one line per file (counts filled by helpers.checks.accounting.summarise_files)
     rejects: pd.DataFrame     # REJECT_COLUMNS
     problems: ProblemLog = field(default_factory=ProblemLog)
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
@@ -448,171 +444,22 @@ def read_submission_file(path: Path, intake: Intake) -> dict:
     return manifest
 
 
-# Below this many files a year is read in this process: starting workers costs more than it saves.
-PARALLEL_MIN_FILES = 200
-FILES_PER_WORKER = 100
-FILES_PER_RUN = 250
-
-
-# The tables an Intake collects: their columns, and the types load_submissions gives them.
-_TABLES = {
-    "values": ([*VALUE_COLUMNS, "record"],
-               {"year": "Int64", "value": "Int64", "row": "Int64", "unit_code": "string", "record": "Int64"}),
-    "totals": (VALUE_COLUMNS, {"value": "Int64", "row": "Int64"}),
-    "records": (RECORD_COLUMNS, {"record": "Int64", "row": "Int64"}),
-    "rows": (ROW_COLUMNS, {"row": "Int64", "record": "Int64"}),
-    "rejects": (REJECT_COLUMNS, {"value": "string", "row": "Int64"}),
-}
-
-
-# The columns of the large tables that hold only texts (or None), repeated from row to row.
-_TEXT_COLUMNS = {"values": ["unit_code", "field", "note", "file", "sheet"],
-                 "rows": ["file", "sheet", "kind", "status", "reason"]}
-
-
-@dataclass
-class _Part:
-    """What one worker read from a contiguous run of files (record numbers start at 0)."""
-
-    tables: dict[str, pd.DataFrame]      # the _TABLES, untyped
-    problems: ProblemLog
-    fixes: Counter
-    manifests: list[dict]
-
-    # A worker's part is pickled back to the reading process. Its text columns travel as codes
-    # and the few distinct texts: half a million separate strings take ten times as long.
-    def __getstate__(self) -> dict:
-        tables = {}
-        for name, table in self.tables.items():
-            columns = {c: table[c].to_numpy() for c in table.columns}
-            for c in _TEXT_COLUMNS.get(name, ()):
-                codes, texts = pd.factorize(columns[c])          # None → -1
-                columns[c] = (codes, np.append(np.asarray(texts, dtype=object), None))
-            tables[name] = (list(table.columns), columns)
-        return {**self.__dict__, "tables": tables}
-
-    def __setstate__(self, state: dict) -> None:
-        tables = {}
-        for name, (order, columns) in state["tables"].items():
-            for c in _TEXT_COLUMNS.get(name, ()):
-                codes, texts = columns[c]
-                columns[c] = texts.take(codes)                   # -1 → the None after the texts
-            tables[name] = pd.DataFrame(columns, columns=order)
-        self.__dict__.update({**state, "tables": tables})
-
-
-def _take_part(intake: Intake, manifests: list[dict]) -> _Part:
-    """What ``intake`` has collected, as a part (its record numbers start at 0); the intake is
-    left empty, ready for the next run of files."""
-    tables = {name: pd.DataFrame(getattr(intake, name), columns=columns) for name, (columns, _) in _TABLES.items()}
-    part = _Part(tables=tables, problems=intake.problems, fixes=intake.fixes, manifests=manifests)
-    for name in _TABLES:
-        setattr(intake, name, [])
-    intake.problems, intake.fixes = ProblemLog(), Counter()
-    return part
-
-
-def _read_part(paths: list[Path], setup: tuple) -> _Part:
-    """Read ``paths`` in order with a fresh :class:`Intake`, in this process."""
-    intake = Intake(*setup)
-    # The intake only grows lists of tuples and dicts, which hold no reference cycles; the cyclic
-    # collector would go over them again and again as they grow (a tenth of the reading time at scale).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        manifests = [read_submission_file(path, intake) for path in paths]
-    finally:
-        if collecting:
-            gc.enable()
-    return _take_part(intake, manifests)
-
-
-# The Intake of a reading worker process, made once by _start_reader (its unit names take some
-# twenty milliseconds to index) and emptied after each run of files.
-_READER: list[Intake] = []
-
-
-def _start_reader(setup: tuple) -> None:
-    _READER[:] = [Intake(*setup)]
-    gc.disable()      # see _read_part; the worker only reads, and ends with the year
-
-
-def _read_run(paths: list[str]) -> _Part:
-    intake = _READER[0]
-    return _take_part(intake, [read_submission_file(path, intake) for path in paths])
-
-
-def read_workers(files: int) -> int:
-    """How many processes read a year of ``files`` files: one for a district's few dozen files,
-    up to one per core for thousands (the scale benchmark's synthetic country)."""
-    if files < PARALLEL_MIN_FILES:
-        return 1
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return max(1, min(cores, files // FILES_PER_WORKER))
-
-
-def _read_parts(paths: list[Path], setup: tuple, workers: int) -> list[_Part]:
-    """The parts of ``paths``, in file order, read by this process (``workers`` ≤ 1) or by a pool
-    of ``workers`` processes.
-
-    The pool takes the files in runs of about FILES_PER_RUN, each worker the next run as soon as it
-    is done with one: two halves given out in advance ended up to two seconds apart at 10,000
-    files, as one core of a shared machine ran slower than the other. This process gathers the
-    runs as they come back."""
-    if workers <= 1 or len(paths) < 2:
-        return [_read_part(paths, setup)]
-    from concurrent.futures import ProcessPoolExecutor
-
-    # fork on Linux (workers start in milliseconds, nothing to import); spawn elsewhere
-    context = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
-    runs = max(workers, -(-len(paths) // FILES_PER_RUN))
-    size = -(-len(paths) // runs)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_reader,
-                               initargs=(setup,))
-    try:
-        # (names as text: a worker rebuilds thousands of Path objects from a pickle slowly)
-        futures = [pool.submit(_read_run, [str(p) for p in paths[i:i + size]]) for i in range(0, len(paths), size)]
-        return [future.result() for future in futures]
-    finally:
-        pool.shutdown(cancel_futures=True)      # after a failure, the runs not started are dropped
-
-
-def _combine(parts: list[_Part]) -> tuple[dict[str, pd.DataFrame], ProblemLog, Counter, list[dict]]:
-    """The parts in file order, as if one Intake had read every file: record numbers renumbered,
-    the _TABLES typed."""
-    tables: dict[str, list[pd.DataFrame]] = {name: [] for name in _TABLES}
-    problems, fixes, manifests, offset = ProblemLog(), Counter(), [], 0
-    for part in parts:
-        for name, table in part.tables.items():
-            if offset and "record" in table.columns:
-                table = table.assign(record=table["record"] + offset)
-            tables[name].append(table)
-        offset += len(part.tables["records"])
-        problems.extend(part.problems)
-        fixes.update(part.fixes)
-        manifests += part.manifests
-    frames = {}
-    for name, chunks in tables.items():
-        filled = [c for c in chunks if len(c)]      # an empty chunk's columns are all "object"
-        frame = pd.concat(filled, ignore_index=True) if len(filled) > 1 else (filled or chunks)[0]
-        frames[name] = frame.astype(_TABLES[name][1])
-    return frames, problems, fixes, manifests
-
-
 def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame, communes: pd.DataFrame | None = None,
                      *, rules: dict | None = None, aliases: HeaderAliases | None = None,
                      cells: CellReader | None = None, workers: int | None = None) -> Submissions:
     """Read every submission file in ``year_dir`` (the declared annex folder excluded).
 
-    ``communes`` (``helpers.checks.validation.communes_of``) lets unit names be resolved where a row or
+    ``communes`` (``helpers.reference.communes_of``) lets unit names be resolved where a row or
     file carries no code. ``workers`` processes read contiguous runs of files (default:
-    :func:`read_workers`); the result is the same whatever their number.
+    :func:`helpers.ingest.reading_pool.read_workers`); the result is the same whatever their number.
     """
+    from helpers.ingest import reading_pool  # (which reads the files with this module's Intake)
+
     paths = list_submission_files(year_dir)
     setup = (year, fields, communes, rules or load_ingest_rules(), aliases or HeaderAliases(fields),
              cells or CellReader(), load_template_wording())
-    parts = _read_parts(paths, setup, read_workers(len(paths)) if workers is None else workers)
-    frames, problems, fixes, manifests = _combine(parts)
+    workers = reading_pool.read_workers(len(paths)) if workers is None else workers
+    frames, problems, fixes, manifests = reading_pool.combine(reading_pool.read_parts(paths, setup, workers))
     for (file, message), count in fixes.items():
         message = message[0].upper() + message[1:]
         whole_file = message.startswith(("Đã nhận", "Đã đọc tệp"))

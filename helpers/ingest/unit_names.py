@@ -10,15 +10,12 @@ unknown name is rejected with the closest candidates listed.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pandas as pd
 from rapidfuzz import fuzz
 
-from helpers.paths import REFERENCE_DIR
-from helpers.reference import nfc
+from helpers.reference import load_ingest_rules, nfc
 from helpers.text import fold
 
 EXACT = "exact"
@@ -27,11 +24,6 @@ FUZZY = "fuzzy"
 CODE = "code"
 AMBIGUOUS = "ambiguous"
 UNKNOWN = "unknown"
-
-
-def load_ingest_rules(reference_dir: Path = REFERENCE_DIR) -> dict:
-    """The reader's thresholds and words (``reference/ingest.toml``)."""
-    return tomllib.loads(nfc((Path(reference_dir) / "ingest.toml").read_text(encoding="utf-8")))
 
 
 @dataclass(frozen=True)

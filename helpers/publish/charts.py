@@ -28,9 +28,10 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 from matplotlib.transforms import Affine2D
 
-from helpers.compute.indicators import STATUS_NOT_MET
 from helpers.compute.projection import project_to_target_year
+from helpers.compute.rules import STATUS_NOT_MET, projects
 from helpers.numbers import format_number
+from helpers.reference import ReportingYear
 
 # "sans-serif" with DejaVu Sans as its only member: matplotlib measures (and warns about missing
 # glyphs) with DejaVu Sans, and the SVG says "'DejaVu Sans', sans-serif" for machines without it.
@@ -60,7 +61,7 @@ XLABEL_GAP_IN, YLABEL_GAP_IN = 20 / 72, 0.3128
 
 @dataclass(frozen=True)
 class Chart:
-    """One chart ready to embed (:func:`helpers.publish.annex.render_charts_section`): which indicator,
+    """One chart ready to embed (:func:`helpers.publish.html.render_charts_section`): which indicator,
     which kind, its Vietnamese alt text and the image (``mime`` says which format)."""
 
     indicator_id: str
@@ -246,7 +247,7 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
         for x, y in series.items():
             axes.annotate(format_number(y, decimals), (x, y), xytext=(0, 6), textcoords="offset points",
                           ha="center", fontsize=8)
-        projected = project_to_target_year(series, target_year) if series.index.max() < target_year else None
+        projected = project_to_target_year(series, target_year) if projects(series.index.max(), target_year) else None
         if projected is not None:
             line_years = list(range(int(series.index.min()), target_year + 1))
             line = [project_to_target_year(series, y) for y in line_years]
@@ -286,12 +287,13 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
     return figure, alt
 
 
-def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, catalogue: pd.DataFrame,
-                communes: pd.DataFrame, wording: dict, *, year: int, target_year: int, district: str,
-                district_code: str, units_noun: str) -> tuple[list[Chart], list[str]]:
+def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, ctx: ReportingYear) -> tuple[list[Chart], list[str]]:
     """Both charts of every rate indicator (catalogue order), as SVG, and a sentence for each
     indicator with nothing to draw (e.g. "Không áp dụng"). One figure per kind of chart is drawn
     again for each indicator (see the module's docstring)."""
+    catalogue, communes, wording, year = ctx.ref.catalogue, ctx.communes, ctx.ref.wording, ctx.year
+    target_year, district, district_code = ctx.target_year, ctx.entity.name, ctx.entity.code
+    units_noun = ctx.entity.units_noun
     charts: list[Chart] = []
     notes: list[str] = []
     figures: dict[str, Figure | None] = {"communes": None, "trend": None}

@@ -25,7 +25,7 @@ TEMPLATE_SUBDIR = "template"
 
 def write_commune_templates(year: int, out_dir: Path = OUTPUT_DIR / TEMPLATE_SUBDIR) -> list[Path]:
     """Write one blank workbook per commune valid in ``year``; returns the paths written."""
-    from helpers.checks.validation import communes_of
+    from helpers.reference import communes_of
 
     entity = load_entity()
     fields = load_fields()

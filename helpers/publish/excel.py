@@ -1,9 +1,10 @@
 """The Excel copy of the annex: the annex table as in the HTML (numbers as numbers) and a
 per-commune sheet, ready to paste into Word.
 
-Numbers are taken from the annex's own formatted texts ("10,3" → 10.3 with format ``0.0``), so
-the workbook shows exactly what the HTML shows. Every text is written as text: a label or name
-beginning with ``=``, ``+``, ``-`` or ``@`` never becomes a formula (formula injection).
+Numbers come from the typed annex table (:class:`helpers.publish.annex_table.Annex`), rounded to
+the decimals the HTML shows and given the matching number format, so the workbook shows exactly
+what the HTML shows. Every text is written as text: a label or name beginning with ``=``, ``+``,
+``-`` or ``@`` never becomes a formula (formula injection).
 """
 
 from __future__ import annotations
@@ -20,30 +21,13 @@ from openpyxl.cell.text import InlineFont
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from helpers.checks.validation import communes_of
 from helpers.compute.indicators import target_level_of
-from helpers.compute.projection import projection_years
 from helpers.numbers import round_half_up
 from helpers.paths import REFERENCE_DIR
-from helpers.processed import read_year_table
-from helpers.publish.annex import (
-    MAIN_GROUPS,
-    build_annex_table,
-    load_annex_wording,
-    number_footnotes,
-    parse_declared_number,
-    ranked_commune_rates,
-)
-from helpers.reference import (
-    Entity,
-    load_entity,
-    load_groups,
-    load_indicators,
-    load_standards,
-    load_targets,
-    load_units,
-    nfc,
-)
+from helpers.processed import read_indicator_tables
+from helpers.publish.annex_table import Annex, build_annex, note_text, result_text
+from helpers.publish.commune_tables import ranked_commune_rates
+from helpers.reference import Reference, ReportingYear, nfc
 from helpers.storage import write_workbook_atomically
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -83,15 +67,13 @@ def number_format_for(decimals: int, thousands: bool = True) -> str:
     return base + ("." + "0" * decimals if decimals > 0 else "")
 
 
-def write_number_text(cell: Cell, text: str) -> Cell:
-    """A formatted annex figure ("10,3", "100") as a number with the same decimals; words as text."""
-    number = parse_declared_number(text) if text else None
-    if number is None:
-        return write_text(cell, text)
-    exponent = number.as_tuple().exponent
-    places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-    cell.value = int(number) if places == 0 else float(number)
-    cell.number_format = number_format_for(places)
+def write_number(cell: Cell, value: float, decimals: int) -> Cell:
+    """A number rounded to ``decimals`` places, shown with as many (blank when missing)."""
+    if value is None or pd.isna(value):
+        return write_text(cell, "")
+    number = round_half_up(value, decimals)
+    cell.value = int(number) if decimals == 0 else float(number)
+    cell.number_format = number_format_for(decimals)
     return cell
 
 
@@ -116,7 +98,7 @@ def _style_range(ws: Worksheet, row: int, columns: int, *, bold: bool = False, i
             cell.fill = HEADER_FILL
 
 
-def _write_annex_rows(ws: Worksheet, start: int, table: pd.DataFrame, headers: list[str]) -> int:
+def _write_annex_rows(ws: Worksheet, start: int, table: pd.DataFrame, headers: list[str], annex: Annex) -> int:
     """Header and rows of one annex table from ``start``; returns the next free row."""
     for column, text in enumerate(headers, start=1):
         write_text(ws.cell(start, column), text)
@@ -125,9 +107,12 @@ def _write_annex_rows(ws: Worksheet, start: int, table: pd.DataFrame, headers: l
     for record in table.itertuples(index=False):
         write_text(ws.cell(row, 1), record.tt)
         _label_with_marks(ws.cell(row, 2), record.label, list(record.marks))
-        write_number_text(ws.cell(row, 3), record.target)
-        write_number_text(ws.cell(row, 4), record.result)
-        write_text(ws.cell(row, 5), record.note)
+        write_number(ws.cell(row, 3), record.target, int(record.target_decimals))
+        if record.shown_status or record.row_kind == "group":
+            write_text(ws.cell(row, 4), result_text(record))
+        else:
+            write_number(ws.cell(row, 4), record.value, int(record.decimals))
+        write_text(ws.cell(row, 5), note_text(record, annex.ctx))
         _style_range(ws, row, len(headers), bold=record.row_kind == "group", italic=record.style == "italic")
         row += 1
     return row
@@ -142,31 +127,26 @@ def _heading(ws: Worksheet, row: int, text: str, *, bold: bool = True, italic: b
         ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=5)
 
 
-def write_annex_sheet(ws: Worksheet, table: pd.DataFrame, entity: Entity, wording: dict, *, year: int,
-                      target_header: str, projection_years: list[int]) -> None:
+def write_annex_sheet(ws: Worksheet, annex: Annex) -> None:
     """The annex sheet: issuing body, title, attachment line, main and extra tables, notes."""
-    numbered, footnotes = number_footnotes(table)
-    is_extra = ~numbered["row_id"].str.split(".").str[0].isin(MAIN_GROUPS)
+    entity, wording, year = annex.ctx.entity, annex.ctx.ref.wording, annex.ctx.year
     cols = wording["columns"]
-    headers = [cols["tt"], cols["label"], target_header, cols["result"], cols["note"]]
+    headers = [cols["tt"], cols["label"], annex.target_header, cols["result"], cols["note"]]
     body = write_text(ws.cell(1, 1), entity.issuing_body)
     body.font = Font(name=FONT_NAME, size=12, bold=True)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=2)
     _heading(ws, 3, entity.title)
     _heading(ws, 4, entity.attachment_line(year), bold=False, italic=True)
     ws.row_dimensions[4].height = 32
-    row = _write_annex_rows(ws, 6, numbered[~is_extra], headers)
+    row = _write_annex_rows(ws, 6, annex.main, headers, annex)
     ws.print_title_rows = "6:6"
-    if is_extra.any():
+    if len(annex.extra):
         row += 1
         title = write_text(ws.cell(row, 1), wording["sections"]["extra"])
         title.font = Font(name=FONT_NAME, size=12, bold=True)
-        row = _write_annex_rows(ws, row + 1, numbered[is_extra], headers)
+        row = _write_annex_rows(ws, row + 1, annex.extra, headers, annex)
     row += 1
-    notes = [*(f"{i}. {text}" for i, text in enumerate(footnotes, start=1)),
-             wording["notes"]["projection_method"].format(
-                 target_year=entity.target_year, years=", ".join(str(y) for y in projection_years) or "—"),
-             wording["notes"]["ratio_rule"].format(units_noun=entity.units_noun)]
+    notes = [*(f"{i}. {text}" for i, text in enumerate(annex.footnotes, start=1)), *annex.closing_notes()]
     write_text(ws.cell(row, 1), wording["excel"]["notes_heading"]).font = Font(name=FONT_NAME, size=11, bold=True)
     for text in notes:
         row += 1
@@ -183,12 +163,11 @@ def write_annex_sheet(ws: Worksheet, table: pd.DataFrame, entity: Entity, wordin
     ws.sheet_properties.pageSetUpPr.fitToPage = True
 
 
-def commune_rows(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: pd.DataFrame,
-                 *, year: int) -> pd.DataFrame:
+def commune_rows(indicators: pd.DataFrame, ctx: ReportingYear) -> pd.DataFrame:
     """Per-commune counts and rate of every rate indicator, numbers kept as numbers (rounded)."""
-    names = communes.set_index("code")["full_name"]
-    rates = catalogue[catalogue["kind"] == "rate"].set_index("id")
-    rows = ranked_commune_rates(indicators, catalogue, communes, year=year)
+    names = ctx.communes.set_index("code")["full_name"]
+    rates = ctx.ref.catalogue[ctx.ref.catalogue["kind"] == "rate"].set_index("id")
+    rows = ranked_commune_rates(indicators, ctx)
     decimals = rows["indicator_id"].map(rates["decimals"]).astype(int)
     return pd.DataFrame({
         "indicator_id": rows["indicator_id"],
@@ -238,15 +217,13 @@ def write_commune_sheet(ws: Worksheet, rows: pd.DataFrame, wording: dict) -> Non
     ws.page_setup.orientation = "landscape"
 
 
-def annex_workbook(table: pd.DataFrame, communes_frame: pd.DataFrame, entity: Entity, wording: dict, *,
-                   year: int, target_level: str, projection_years: list[int]) -> Workbook:
+def annex_workbook(annex: Annex, communes_frame: pd.DataFrame) -> Workbook:
     """The workbook: the annex sheet and the per-commune sheet."""
+    wording = annex.ctx.ref.wording
     workbook = Workbook()
     annex_ws = workbook.active
     annex_ws.title = wording["excel"]["annex_sheet"]
-    header = wording["target_column"][target_level].format(target_year=entity.target_year)
-    write_annex_sheet(annex_ws, table, entity, wording, year=year, target_header=header,
-                      projection_years=projection_years)
+    write_annex_sheet(annex_ws, annex)
     write_commune_sheet(workbook.create_sheet(wording["excel"]["communes_sheet"]), communes_frame, wording)
     return workbook
 
@@ -258,19 +235,9 @@ def save_workbook(workbook: Workbook, path: Path) -> Path:
 
 def export_year_workbook(processed_dir: Path, year: int, path: Path, *,
                          reference_dir: Path = REFERENCE_DIR) -> Path:
-    """Build ``annex_<year>.xlsx`` from the processed tables of this run (as 03_annex does)."""
-    entity = load_entity(reference_dir)
-    wording = load_annex_wording(reference_dir)
-    catalogue, groups, targets = load_indicators(reference_dir), load_groups(reference_dir), load_targets(reference_dir)
-    standards, criteria = load_standards(reference_dir)
-    communes = communes_of(entity, load_units(reference_dir), year)
-    indicators = read_year_table(processed_dir, year, "indicators")
-    projection = read_year_table(processed_dir, year, "projection")
-    target_level = target_level_of(indicators)
-    years = projection_years(projection)
-    table = build_annex_table(indicators, catalogue, groups, projection, standards, criteria, targets, entity,
-                              wording, year=year, target_level=target_level,
-                              communes=communes)
-    workbook = annex_workbook(table, commune_rows(indicators, catalogue, communes, year=year), entity, wording,
-                              year=year, target_level=target_level, projection_years=years)
-    return save_workbook(workbook, path)
+    """Build ``annex_<year>.xlsx`` from the processed tables of this run, with the step functions
+    03_annex calls."""
+    tables = read_indicator_tables(processed_dir, year)
+    ctx = Reference.load(reference_dir).for_year(year, target_level_of(tables.indicators))
+    annex = build_annex(tables.indicators, tables.projection, ctx)
+    return save_workbook(annex_workbook(annex, commune_rows(tables.indicators, ctx)), path)

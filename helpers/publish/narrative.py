@@ -12,9 +12,18 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from helpers.compute.indicators import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
+from helpers.compute.rules import (
+    STATUS_MET,
+    STATUS_MISSING,
+    STATUS_NOT_APPLICABLE,
+    STATUS_NOT_MET,
+    gap_to_target,
+    projects,
+    select_targets,
+    standard_chain,
+)
 from helpers.numbers import format_number, round_half_up
-from helpers.reference import Entity
+from helpers.reference import ReportingYear
 
 
 @dataclass
@@ -41,39 +50,13 @@ def _usable(row: pd.Series | None) -> bool:
                                                                                 STATUS_NOT_APPLICABLE)
 
 
-def pick_target(indicator_id: str, district_row: pd.Series, targets: pd.DataFrame, *, target_year: int,
-                fallback_levels: list[str]) -> tuple[float, bool, str] | None:
-    """The target a sentence cites: the annex's own, else the first fallback level that has one.
-
-    Returns (value, verified, source) or None.
-    """
-    rows = targets[(targets["indicator_id"] == indicator_id) & (targets["target_year"] == target_year)]
-    if pd.notna(district_row["target"]):
-        chosen = rows[rows["level"] == district_row["target_level"]]
-        source = chosen["source"].iloc[0] if len(chosen) else ""
-        return float(district_row["target"]), bool(district_row["target_verified"]), source
-    for level in fallback_levels:
-        chosen = rows[rows["level"] == level]
-        if len(chosen):
-            first = chosen.iloc[0]
-            return float(first["value"]), bool(first["verified"]), first["source"]
-    return None
-
-
 def _standards_sentences(items: list[str], district: pd.DataFrame, catalogue: pd.DataFrame,
                          standards: pd.DataFrame, words: dict, subject: str) -> list[str]:
     names = words["standards"]
     cat = catalogue.set_index("id")
-    requires = standards.set_index("standard")["requires"].fillna("")
 
     def prerequisites(standard: str) -> set[str]:
-        found, todo = set(), [r for r in requires.get(standard, "").split("+") if r]
-        while todo:
-            current = todo.pop()
-            if current not in found:
-                found.add(current)
-                todo += [r for r in requires.get(current, "").split("+") if r]
-        return found
+        return set(standard_chain(standard, standards)) - {standard}
 
     by_status: dict[str, list[str]] = {STATUS_MET: [], STATUS_NOT_MET: [], STATUS_MISSING: []}
     for indicator_id in items:
@@ -90,11 +73,15 @@ def _standards_sentences(items: list[str], district: pd.DataFrame, catalogue: pd
     return sentences
 
 
-def draft_report(indicators: pd.DataFrame, projection: pd.DataFrame, catalogue: pd.DataFrame,
-                 standards: pd.DataFrame, targets: pd.DataFrame, entity: Entity, wording: dict, *,
-                 year: int) -> Draft:
-    """The paragraphs an official would write for section 2a) of the report, from the numbers."""
-    words = wording["narrative"]
+def draft_report(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: ReportingYear) -> Draft:
+    """The paragraphs an official would write for section 2a) of the report, from the numbers.
+
+    A rate cites the same target as the annex's row (:func:`helpers.compute.rules.select_targets`)
+    and is below it by the same rule as the row's status."""
+    ref, entity, year = ctx.ref, ctx.entity, ctx.year
+    catalogue, standards = ref.catalogue, ref.standards
+    words = ref.wording["narrative"]
+    sources = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
     district = indicators[(indicators["unit_code"] == entity.code) & (indicators["year"] == year)]
     district = district.set_index("indicator_id")
     cat = catalogue.set_index("id")
@@ -112,21 +99,20 @@ def draft_report(indicators: pd.DataFrame, projection: pd.DataFrame, catalogue: 
         spec = words["rates"][indicator_id]
         decimals = int(cat.loc[indicator_id, "decimals"])
         text = words["rate"].format(year=year, subject=spec["subject"], value=format_number(d["value"], decimals))
-        target = pick_target(indicator_id, d, targets, target_year=entity.target_year,
-                             fallback_levels=list(words["target_fallback_levels"]))
-        if target is None:
+        if pd.isna(d["target"]):
             return text + words["rate_no_target"]
-        value, verified, source = target
+        value, verified = float(d["target"]), bool(d["target_verified"])
+        source = sources["source"].get(indicator_id, "")
         text += words["rate_target"].format(target=_target_text(value))
-        rounded = round_half_up(d["value"], decimals)
-        if rounded >= round_half_up(value, decimals):
+        if d["status"] == STATUS_MET:
             return text + words["rate_met"]
-        gap = round_half_up(value, decimals) - rounded
-        text += words["rate_below"].format(gap=format_number(gap, decimals))
+        direction = ref.directions.get(indicator_id, "higher")
+        gap = round_half_up(gap_to_target(d["value"], value, direction), decimals)
+        text += words["rate_below" if direction == "higher" else "rate_above"].format(gap=format_number(gap, decimals))
         if indicator_id in getattr(proj, "index", []) and pd.notna(proj.loc[indicator_id, "projected"]) \
-                and year < entity.target_year:
+                and projects(year, ctx.target_year):
             text += words["rate_projection"].format(
-                years=_years_text(proj.loc[indicator_id, "years_used"]), target_year=entity.target_year,
+                years=_years_text(proj.loc[indicator_id, "years_used"]), target_year=ctx.target_year,
                 projected=format_number(proj.loc[indicator_id, "projected"], decimals))
         if spec.get("advice"):
             text += " " + spec["advice"]

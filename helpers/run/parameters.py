@@ -9,7 +9,7 @@ import pandas as pd
 from helpers.errors import WorkbookError
 from helpers.ingest.submissions import SUBMISSION_SUFFIXES, has_submission_files
 from helpers.paths import resolve_project_path
-from helpers.reference import Entity
+from helpers.reference import Entity, Reference, ReportingYear
 
 TARGET_LEVELS = ("national", "province", "district")
 
@@ -60,3 +60,8 @@ def check_processed_dir(processed_dir: object) -> Path:
     path = resolve_project_path(processed_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def reporting_year(ref: Reference, year: object, target_level: object = "province") -> ReportingYear:
+    """The checked context of a reporting year (year in the entity's range, a known target level)."""
+    return ref.for_year(check_year(year, ref.entity), check_target_level(target_level, ref.targets))

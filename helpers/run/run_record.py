@@ -21,6 +21,7 @@ import logging
 from pathlib import Path
 
 from helpers.paths import DECLARED_SUBDIR, NOTEBOOKS_DIR, PROJECT_ROOT, REFERENCE_DIR
+from helpers.registry import CLEAN, INDICATORS, outputs_of
 from helpers.storage import write_text_atomically
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,8 @@ ANNEX_STEP = "annex"
 HELPERS_DIR = PROJECT_ROOT / "helpers"
 # Besides helpers/, the pinned package versions decide what the notebooks compute.
 CODE_FILES = (PROJECT_ROOT / "requirements.txt",)
-CLEAN_OUTPUTS = ("values.csv", "files.csv", "problems.csv", "rejects.csv", "quality.csv")
-INDICATOR_OUTPUTS = ("indicators.csv", "history.csv", "projection.csv", "jumps.csv")
+CLEAN_OUTPUTS = outputs_of(CLEAN)
+INDICATOR_OUTPUTS = outputs_of(INDICATORS)
 
 
 def file_digest(path: Path) -> str:

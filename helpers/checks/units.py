@@ -1,0 +1,93 @@
+"""Which commune each record is: its GSO code checked against the entity's communes valid in
+the reporting year, written names compared with the code, the same commune sent twice."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers.checks.problems import ERROR, WARNING, ProblemLog
+from helpers.ingest.submissions import TEMPLATE
+from helpers.reference import ReportingYear
+from helpers.text import fold
+
+OK, REJECTED, DUPLICATE = "ok", "rejected", "duplicate"
+
+
+def _place(record) -> str:
+    """Where a commune's data was read: "tệp a.xlsx" or "tệp b.xlsx, trang T, dòng 7"."""
+    if record.layout == TEMPLATE:
+        return f"tệp {record.file}"
+    return f"tệp {record.file}, trang {record.sheet}, dòng {record.row}"
+
+
+def _record_values(values: pd.DataFrame, record: int) -> dict[str, object]:
+    mine = values[values["record"] == record]
+    return {f: (None if pd.isna(v) else int(v)) for f, v in zip(mine["field"], mine["value"], strict=True)}
+
+
+def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
+                       ctx: ReportingYear) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Check each record's unit (code or resolved name) against the communes valid in ``year``.
+
+    Returns the records with ``unit_status``: ``ok``, ``rejected`` or ``duplicate`` (the same
+    commune again with identical values: a warning, used once). An unknown code, a code of another
+    district, or the same commune twice with different values are errors; a written name that does
+    not match its code is a warning (the code decides). Also returns the problems found.
+    """
+    entity, year, problems = ctx.entity, ctx.year, ProblemLog()
+    communes = ctx.communes
+    full_names = dict(zip(communes["code"].tolist(), communes["full_name"].tolist(), strict=True))
+    short_names = dict(zip(communes["code"].tolist(), communes["name"].tolist(), strict=True))
+    records = records.copy()
+    status = [OK if s == "ok" else REJECTED for s in records["status"].tolist()]
+    reasons = records["reason"].tolist()
+    # plain lists, not itertuples: iterating the text columns of a DataFrame goes cell by cell
+    lines = zip(*(records[c].tolist() for c in ("file", "sheet", "row", "layout", "unit_name", "unit_code", "method")),
+                strict=True)
+    for i, (file, sheet, row, layout, unit_name, unit_code, method) in enumerate(lines):
+        if status[i] != OK:
+            continue
+        code = unit_code or ""
+        column = "Mã đơn vị"
+        if code not in full_names:
+            reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
+                          "(reference/units.csv).")
+            problems.add(ERROR, reasons[i], file=file, sheet=sheet or "",
+                         row=None if layout == TEMPLATE else row, column=column, value=code)
+            status[i] = REJECTED
+            continue
+        # a name written exactly as in the reference matches; only another spelling is folded
+        if method != "code" or not unit_name or unit_name in (short_names[code], full_names[code]):
+            continue
+        written = fold(unit_name)
+        if written and written not in {fold(short_names[code]), fold(full_names[code])}:
+            problems.add(WARNING, f"Tên đơn vị “{unit_name}” không khớp với mã {code} "
+                                  f"({full_names[code]}); đã dùng theo mã.",
+                         file=file, sheet=sheet or "", row=None if layout == TEMPLATE else row,
+                         column="Đơn vị", value=unit_name)
+    values = values if values is not None else pd.DataFrame(columns=["record", "field", "value"])
+    ok_codes = pd.Series([c if s == OK else None for c, s in zip(records["unit_code"].tolist(), status, strict=True)],
+                         index=records.index, dtype=object)
+    repeated = ok_codes.notna() & ok_codes.duplicated(keep=False)
+    for code, group in records[repeated].groupby(ok_codes[repeated], sort=True):
+        rows = list(group.itertuples(index=False))
+        first = rows[0]
+        name = f"{full_names[code]} ({code})"
+        first_values = _record_values(values, first.record)
+        conflicting = [r for r in rows[1:] if _record_values(values, r.record) != first_values]
+        if conflicting:
+            places = "; ".join(_place(r) for r in rows)
+            reason = f"{name} có {len(rows)} bộ số liệu khác nhau ({places}); hãy giữ lại một."
+            for r in rows:
+                status[int(r.record)], reasons[int(r.record)] = REJECTED, reason
+            problems.add(ERROR, reason, file=rows[1].file, sheet=rows[1].sheet or "",
+                         row=None if rows[1].layout == TEMPLATE else rows[1].row, column="Đơn vị", value=code)
+            continue
+        for r in rows[1:]:
+            reason = f"{name} xuất hiện hai lần với số liệu giống nhau ({_place(first)}; {_place(r)}); đã dùng một lần."
+            status[int(r.record)], reasons[int(r.record)] = DUPLICATE, reason
+            problems.add(WARNING, reason, file=r.file, sheet=r.sheet or "",
+                         row=None if r.layout == TEMPLATE else r.row, column="Đơn vị", value=code)
+    records["unit_status"] = status
+    records["reason"] = reasons
+    return records, problems.frame()

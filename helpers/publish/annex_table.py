@@ -1,0 +1,214 @@
+"""The annex table as data: one typed row per group heading and indicator, and the texts a reader
+sees made from it by the formatters below (the HTML and the Excel copy both call them).
+
+A row keeps numbers as numbers (``target``, ``value``, ``projected``, ``met``/``total`` with their
+decimals), the status deciding the "Kết quả" cell, a note key for "Ghi chú (ước thực hiện)" and
+the keys of its footnotes. Nothing is formatted until :func:`target_text`, :func:`result_text` and
+:func:`note_text` are called.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from helpers.compute.rules import (
+    STATUS_MET,
+    STATUS_MISSING,
+    STATUS_NOT_APPLICABLE,
+    projects,
+    select_targets,
+    standard_chain,
+    status_of,
+)
+from helpers.numbers import format_number
+from helpers.reference import ReportingYear
+
+MAIN_GROUPS = ("I", "II", "III", "IV")  # the seed's table; other groups go to the extra table
+ANNEX_COLUMNS = ["row_id", "row_kind", "style", "tt", "label", "indicator_id", "kind", "target", "target_decimals",
+                 "value", "decimals", "status", "shown_status", "met", "total", "note", "projected", "footnotes"]
+
+# note keys ("Ghi chú (ước thực hiện)")
+NOTE_ALREADY_MET = "already_met"
+NOTE_PROJECTION = "projection"
+NOTE_TOO_FEW_YEARS = "too_few_years"
+NOTE_TARGET_YEAR = "target_year_reached"
+NOTE_STANDARD_SHARE = "standard_share"
+
+
+@dataclass(frozen=True)
+class Annex:
+    """The annex of one reporting year: its typed rows, numbered footnotes and header texts."""
+
+    ctx: ReportingYear
+    table: pd.DataFrame
+    footnotes: list[str]
+    target_header: str
+    projection_years: list[int]
+
+    @property
+    def main(self) -> pd.DataFrame:
+        """The rows of the seed's table (groups I-IV)."""
+        return self.table[self.table["row_id"].str.split(".").str[0].isin(MAIN_GROUPS)]
+
+    @property
+    def extra(self) -> pd.DataFrame:
+        """The rows of the additional table below it."""
+        return self.table[~self.table["row_id"].str.split(".").str[0].isin(MAIN_GROUPS)]
+
+    def closing_notes(self) -> list[str]:
+        """The sentences under the footnotes: how the projection and the entity's rates are made."""
+        notes, entity = self.ctx.ref.wording["notes"], self.ctx.entity
+        lines = []
+        if projects(self.ctx.year, self.ctx.target_year):
+            lines.append(notes["projection_method"].format(
+                target_year=self.ctx.target_year, years=", ".join(str(y) for y in self.projection_years) or "—"))
+        else:
+            lines.append(notes["target_year_method"].format(target_year=self.ctx.target_year))
+        lines.append(notes["ratio_rule"].format(units_noun=entity.units_noun))
+        return lines
+
+
+def unverified_standards(standard: str, standards: pd.DataFrame, criteria: pd.DataFrame) -> list[str]:
+    """Standards in the chain of ``standard`` (itself and its prerequisites) with unverified figures."""
+    verified = standards.set_index("standard")["verified"]
+    return [s for s in standard_chain(standard, standards)
+            if not verified[s] or not criteria.loc[criteria["standard"] == s, "verified"].all()]
+
+
+def _footnotes(ind: dict, d: pd.Series | None, ctx: ReportingYear, sources: pd.DataFrame,
+               names: pd.Series) -> list[tuple[str, str]]:
+    notes, ref = ctx.ref.wording["notes"], ctx.ref
+    footnotes = []
+    if d is not None and pd.notna(d["target"]):
+        source = sources["source"].get(ind["id"], "")
+        if d["target_from"] and d["target_from"] != d["target_level"]:
+            footnotes.append(("fallback", notes["fallback_target"].format(source=source)))
+        if not bool(d["target_verified"]):
+            footnotes.append(("target", notes["unverified_target"].format(source=source)))
+    if ind["kind"] == "standard":
+        bad = unverified_standards(ind["standard"], ref.standards, ref.criteria)
+        if bad:
+            labels = ref.standards.set_index("standard").loc[bad, "label"]
+            footnotes.append(("standard", notes["unverified_standard"].format(standards="; ".join(labels))))
+    elif d is not None and pd.notna(d["value"]) and d["status"] not in (STATUS_NOT_APPLICABLE, STATUS_MISSING):
+        low, high = ind["plausible_min"], ind["plausible_max"]
+        if pd.notna(high) and (d["value"] > high or d["value"] < low):
+            footnotes.append(("implausible", notes["implausible"].format(low=format_number(low),
+                                                                          high=format_number(high))))
+    if d is not None and d["missing_units"]:
+        missing = [f"{names.get(c, c)} ({c})" for c in d["missing_units"].split(";")]
+        footnotes.append(("missing", notes["missing_units"].format(units=", ".join(missing))))
+    return footnotes
+
+
+def _note(ind: dict, d: pd.Series | None, proj: pd.DataFrame, ctx: ReportingYear) -> tuple[str, float]:
+    """The note key of a row and the projected value it cites (NaN when none)."""
+    if d is None:
+        return "", float("nan")
+    if ind["kind"] == "standard":
+        shown = d["status"] not in (STATUS_MET, STATUS_MISSING)
+        return (NOTE_STANDARD_SHARE if shown else ""), float("nan")
+    if ind["kind"] != "rate" or pd.isna(d["target"]) or pd.isna(d["value"]) \
+            or d["status"] in (STATUS_NOT_APPLICABLE, STATUS_MISSING):
+        return "", float("nan")
+    if d["status"] == STATUS_MET:
+        return NOTE_ALREADY_MET, float("nan")
+    if not projects(ctx.year, ctx.target_year):
+        return NOTE_TARGET_YEAR, float("nan")
+    if ind["id"] in proj.index and pd.notna(proj.loc[ind["id"], "projected"]):
+        return NOTE_PROJECTION, float(proj.loc[ind["id"], "projected"])
+    return NOTE_TOO_FEW_YEARS, float("nan")
+
+
+def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: ReportingYear) -> Annex:
+    """The annex of the reporting year from its indicator table and projection."""
+    ref = ctx.ref
+    entity_rows = indicators[(indicators["unit_code"] == ctx.entity.code) & (indicators["year"] == ctx.year)]
+    entity_rows = entity_rows.set_index("indicator_id")
+    proj = projection.set_index("indicator_id") if len(projection) else pd.DataFrame(columns=["projected", "likely"])
+    sources = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
+    names = ctx.communes.set_index("code")["full_name"]
+    rows = []
+    blank = {"indicator_id": "", "kind": "", "target": float("nan"), "target_decimals": 0, "value": float("nan"),
+             "decimals": 0, "status": "", "shown_status": "", "met": float("nan"), "total": float("nan"),
+             "note": "", "projected": float("nan"), "footnotes": []}
+    for group in ref.groups.itertuples(index=False):
+        members = ref.catalogue[ref.catalogue["group"] == group.group]
+        if members.empty:
+            continue
+        if group.group in MAIN_GROUPS:
+            rows.append({**blank, "row_id": group.group, "row_kind": "group", "style": "group", "tt": group.group,
+                         "label": group.label})
+        for ind in members.to_dict("records"):
+            d = entity_rows.loc[ind["id"]] if ind["id"] in entity_rows.index else None
+            target = float(d["target"]) if d is not None and pd.notna(d["target"]) else float("nan")
+            status = d["status"] if d is not None else STATUS_MISSING
+            value = float(d["value"]) if d is not None and pd.notna(d["value"]) else float("nan")
+            numbers_shown = ind["kind"] != "standard" and status not in (STATUS_NOT_APPLICABLE, STATUS_MISSING) \
+                and not pd.isna(value)
+            note, projected = _note(ind, d, proj, ctx)
+            rows.append({
+                "row_id": ind["id"], "row_kind": "indicator", "style": ind["style"], "tt": ind["tt"],
+                "label": ind["label"], "indicator_id": ind["id"], "kind": ind["kind"], "target": target,
+                "target_decimals": 0 if pd.isna(target) or target.is_integer() else 1,
+                "value": value if numbers_shown else float("nan"), "decimals": int(ind["decimals"]),
+                "status": status, "shown_status": "" if numbers_shown else status,
+                "met": float(d["numerator"]) if ind["kind"] == "standard" and d is not None else float("nan"),
+                "total": float(d["denominator"]) if ind["kind"] == "standard" and d is not None else float("nan"),
+                "note": note, "projected": projected, "footnotes": _footnotes(ind, d, ctx, sources, names),
+            })
+    table = pd.DataFrame(rows, columns=ANNEX_COLUMNS)
+    table, footnotes = number_footnotes(table)
+    header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year)
+    years = sorted({int(y) for used in projection["years_used"] for y in str(used).split(",") if y})
+    return Annex(ctx=ctx, table=table, footnotes=footnotes, target_header=header, projection_years=years)
+
+
+def number_footnotes(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Give each distinct footnote text a number; returns the table with ``marks`` and the list."""
+    texts: list[str] = []
+    marks = []
+    for notes in table["footnotes"]:
+        mine = []
+        for _, text in notes:
+            if text not in texts:
+                texts.append(text)
+            mine.append(texts.index(text) + 1)
+        marks.append(mine)
+    table = table.copy()
+    table["marks"] = marks
+    return table, texts
+
+
+def target_text(row) -> str:
+    """The "Mục tiêu" cell: the target with no decimals, or one when it has them; blank without one."""
+    return format_number(row.target, int(row.target_decimals)) if pd.notna(row.target) else ""
+
+
+def result_text(row) -> str:
+    """The "Kết quả" cell: the status of a standard or of a missing/not applicable value, else the
+    value rounded to the indicator's decimals (decided on the exact value: :mod:`helpers.compute.rules`)."""
+    if row.row_kind == "group":
+        return ""
+    return row.shown_status if row.shown_status else format_number(row.value, int(row.decimals))
+
+
+def note_text(row, ctx: ReportingYear) -> str:
+    """The "Ghi chú (ước thực hiện)" cell of a row."""
+    notes = ctx.ref.wording["notes"]
+    if row.note == NOTE_STANDARD_SHARE:
+        return notes["standard_share"].format(met=int(row.met), total=int(row.total),
+                                              units_noun=ctx.entity.units_noun)
+    if row.note == NOTE_PROJECTION:
+        direction = ctx.ref.directions.get(row.indicator_id, "higher")
+        verdict_met = status_of(row.projected, row.target, direction) == STATUS_MET
+        return notes["projection"].format(verdict=notes["likely"] if verdict_met else notes["unlikely"],
+                                          target_year=ctx.target_year,
+                                          value=format_number(row.projected, int(row.decimals)))
+    if row.note == NOTE_TARGET_YEAR:
+        return notes[NOTE_TARGET_YEAR].format(target_year=ctx.target_year)
+    if row.note in (NOTE_ALREADY_MET, NOTE_TOO_FEW_YEARS):
+        return notes[row.note]
+    return ""
