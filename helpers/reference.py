@@ -249,6 +249,7 @@ class ReportingYear:
     ref: Reference
     year: int
     target_level: str = "province"
+    commune_list: pd.DataFrame | None = field(default=None, repr=False)  # instead of the units valid that year
 
     @property
     def entity(self) -> Entity:
@@ -261,8 +262,8 @@ class ReportingYear:
 
     @cached_property
     def communes(self) -> pd.DataFrame:
-        """The entity's communes valid on 31/12 of the reporting year."""
-        return self.ref.communes(self.year)
+        """The entity's communes valid on 31/12 of the reporting year (or the list given)."""
+        return self.ref.communes(self.year) if self.commune_list is None else self.commune_list
 
     @cached_property
     def years(self) -> list[int]:

@@ -13,17 +13,16 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 
 import pytest
+from contexts import context
 from matplotlib.colors import to_hex
 from matplotlib.patches import PathPatch, Rectangle
 from PIL import Image
 
-from helpers.checks.validation import communes_of
 from helpers.compute.indicators import STATUS_NOT_MET
 from helpers.processed import read_year_table
 from helpers.publish import charts
-from helpers.publish.annex import load_annex_wording
 from helpers.publish.render import external_references
-from helpers.reference import load_entity, load_indicators, load_units
+from helpers.reference import communes_of, load_annex_wording, load_entity, load_indicators, load_units
 
 pytestmark = pytest.mark.filterwarnings("error")
 SVG = "{http://www.w3.org/2000/svg}"
@@ -46,9 +45,8 @@ def charts_2023(inputs):
     entity = inputs["entity"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        return charts.rate_charts(inputs["indicators"], inputs["history"], inputs["catalogue"], inputs["communes"],
-                                  inputs["wording"], year=2023, target_year=entity.target_year,
-                                  district=entity.name, district_code=entity.code, units_noun=entity.units_noun)
+        assert entity.code == context(2023).entity.code
+        return charts.rate_charts(inputs["indicators"], inputs["history"], context(2023))
 
 
 def test_every_rate_indicator_with_data_has_both_charts(charts_2023, inputs):

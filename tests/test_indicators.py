@@ -6,17 +6,17 @@ import io
 
 import pandas as pd
 import pytest
+from contexts import context
 
+from helpers.compute.fast_arrays import commune_standards, field_sum, unit_values
 from helpers.compute.indicators import (
     STATUS_MET,
     STATUS_MISSING,
     STATUS_NO_TARGET,
     STATUS_NOT_APPLICABLE,
     STATUS_NOT_MET,
-    commune_standards,
+    compute_history,
     compute_indicators,
-    field_sum,
-    unit_values,
 )
 from helpers.numbers import format_number
 from helpers.reference import load_fields
@@ -54,8 +54,10 @@ def communes_of(codes, dbkk=()) -> pd.DataFrame:
 
 def compute(values, communes, catalogue, rules, targets, *, target_level="province"):
     standards, criteria = rules
-    return compute_indicators(values, communes, catalogue, standards, criteria, targets, year=YEAR,
-                              district_code=DISTRICT, target_level=target_level, target_year=2025)
+    ctx = context(YEAR, target_level, communes=communes, catalogue=catalogue, standards=standards,
+                  criteria=criteria, targets=targets)
+    assert ctx.entity.code == DISTRICT and ctx.target_year == 2025
+    return compute_indicators(values, ctx)
 
 
 def row(table: pd.DataFrame, indicator_id: str, unit: str = DISTRICT) -> pd.Series:
@@ -174,7 +176,7 @@ def test_output_columns_and_one_row_per_unit_and_indicator(two_communes_province
     table = two_communes_province
     assert list(table.columns) == [
         "year", "unit_code", "indicator_id", "kind", "numerator", "denominator", "value",
-        "target", "target_level", "target_plan", "target_verified", "status", "missing_units"]
+        "target", "target_level", "target_plan", "target_verified", "status", "missing_units", "target_from"]
     assert len(table) == 3 * len(catalogue)
     assert not table.duplicated(["unit_code", "indicator_id"]).any()
     assert set(table["year"]) == {YEAR}
@@ -376,17 +378,17 @@ def near_targets(catalogue, rules, targets):
 @pytest.mark.parametrize(
     ("indicator_id", "unit", "value", "expected"),
     [
-        ("II.1", "P1", 49.5, STATUS_MET),
+        ("II.1", "P1", 49.5, STATUS_NOT_MET),   # shown as 50, decided on 49,5
         ("II.1", "P2", 49.4, STATUS_NOT_MET),
         ("II.1", "P3", 50.0, STATUS_MET),
-        ("II.1", DISTRICT, 100 * 1489 / 3000, STATUS_MET),  # 49,63 → 50
-        ("II.3a", "P1", 11.95, STATUS_MET),
+        ("II.1", DISTRICT, 100 * 1489 / 3000, STATUS_NOT_MET),  # 49,63 shown as 50
+        ("II.3a", "P1", 11.95, STATUS_NOT_MET),  # shown as 12,0
         ("II.3a", "P2", 11.94, STATUS_NOT_MET),
         ("II.3a", "P3", 11.5, STATUS_NOT_MET),
         ("II.3a", DISTRICT, 100 * 3539 / 30000, STATUS_NOT_MET),  # 11,797 → 11,8
     ],
 )
-def test_target_status_compares_rounded_value(near_targets, indicator_id, unit, value, expected):
+def test_target_status_decides_on_the_unrounded_value(near_targets, indicator_id, unit, value, expected):
     result = row(near_targets, indicator_id, unit)
     assert result["value"] == pytest.approx(value)
     assert result["status"] == expected
@@ -397,11 +399,15 @@ def test_target_metadata_follows_target_level(two_communes_province, two_commune
     assert (p["target"], p["target_level"], p["target_verified"]) == (23, "province", True)
     assert (n["target"], n["target_level"], n["target_verified"]) == (50, "national", False)
     assert n["target_plan"] == "QĐ 1373/QĐ-TTg"
-    # no target at this level: its own status, no level, never NaN
+    # no province target for L.1: the fallback level's (reference/target_levels.csv), said so
     l1 = row(two_communes_province, "L.1")
-    assert l1["status"] == STATUS_NO_TARGET
-    assert l1["target"] is pd.NA
-    assert l1["target_level"] == ""
+    assert (l1["target"], l1["target_level"], l1["target_from"]) == (99, "province", "district")
+    assert row(two_communes_national, "L.1")["target"] is pd.NA      # national falls back to nothing
+    # no target at any level: its own status, no level, never NaN
+    l2 = row(two_communes_province, "L.2")
+    assert l2["status"] == STATUS_NO_TARGET
+    assert l2["target"] is pd.NA
+    assert l2["target_level"] == "" and l2["target_from"] == ""
 
 
 def test_other_years_are_ignored(catalogue, rules, targets):
@@ -412,23 +418,19 @@ def test_other_years_are_ignored(catalogue, rules, targets):
 
 
 def test_history_is_the_district_rows_of_each_year_and_reuses_the_years_given(catalogue, rules, targets):
-    from helpers.compute.indicators import compute_history
-
     standards, criteria = rules
     values = pd.concat([values_of({"A": {"info_competence": 10}, "B": {}}),
                         pd.DataFrame(commune_rows("A", year=2022, info_competence=40) + commune_rows("B", year=2022))],
                        ignore_index=True)
-    common = dict(district_code=DISTRICT, target_level="province", target_year=2025)
+    ctx = context(YEAR, catalogue=catalogue, standards=standards, criteria=criteria, targets=targets)
     communes = {2022: communes_of("AB"), YEAR: communes_of("AB")}
-    history = compute_history(values, communes, catalogue, standards, criteria, targets, **common)
+    history = compute_history(values, ctx, communes_by_year=communes)
     assert list(history["year"].unique()) == [2022, YEAR] and (history["unit_code"] == DISTRICT).all()
     ii1 = history[history["indicator_id"] == "II.1"].set_index("year")["value"]
     assert ii1.to_dict() == pytest.approx({2022: 70.0, YEAR: 55.0})
     this_year = compute(values, communes_of("AB"), catalogue, rules, targets)
-    reused = compute_history(values, communes, catalogue, standards, criteria, targets, **common,
-                             computed={YEAR: this_year})
+    reused = compute_history(values, ctx, communes_by_year=communes, computed=this_year)
     pd.testing.assert_frame_equal(reused, history)
     marked = this_year.assign(value=this_year["value"] + 1)          # the table given is the one used
-    changed = compute_history(values, communes, catalogue, standards, criteria, targets, **common,
-                              computed={YEAR: marked})
+    changed = compute_history(values, ctx, communes_by_year=communes, computed=marked)
     assert changed.loc[(changed["year"] == YEAR) & (changed["indicator_id"] == "II.1"), "value"].iloc[0] == 56.0

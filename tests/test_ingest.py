@@ -3,6 +3,7 @@ with its exact outcome; every row of every file accounted for; raw files never m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -13,30 +14,22 @@ from pathlib import Path
 import fixtures_builder as fb
 import pandas as pd
 import pytest
+from contexts import context
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.checks.problems import ProblemLog
-from helpers.checks.validation import (
-    check_totals,
-    check_year_jumps,
-    communes_of,
-    field_pairs,
-    load_field_bounds,
-    rejected_rows,
-    resolve_unit_codes,
-    summarise_files,
-    validate_values,
-)
+from helpers.checks.clean import clean_year
+from helpers.checks.jumps import check_year_jumps, year_on_year_jumps
+from helpers.checks.problems import ProblemLog, quality_list, stop_on_errors
 from helpers.errors import WorkbookError
 from helpers.ingest.cell_values import MISSING, OK, REJECTED, CellReader, parse_vietnamese_decimal
+from helpers.ingest.read import read_submissions
 from helpers.ingest.sheets import UnreadableFile
 from helpers.ingest.submissions import load_submissions
-from helpers.ingest.unit_names import ACCENTS, AMBIGUOUS, EXACT, FUZZY, UNKNOWN, UnitNames, load_ingest_rules
+from helpers.ingest.unit_names import ACCENTS, AMBIGUOUS, EXACT, FUZZY, UNKNOWN, UnitNames
 from helpers.ingest.wide_sheets import header_key
 from helpers.processed import save_clean_year
-from helpers.publish.annex import problems_for_display
-from helpers.reference import load_entity, load_fields, load_indicators, load_standards, load_units
+from helpers.reference import communes_of, load_entity, load_fields, load_ingest_rules, load_units
 
 ENTITY = load_entity()
 UNITS = load_units()
@@ -49,17 +42,11 @@ NOISE = ("Thiếu số liệu bắt buộc", "Chưa có số liệu năm")
 
 def clean_folder(folder, year: int = fb.YEAR) -> dict:
     """The steps of notebooks/01_clean.ipynb on one folder."""
-    indicators = load_indicators()
-    _, criteria = load_standards()
-    communes = communes_of(ENTITY, UNITS, year)
-    subs = load_submissions(folder, year, FIELDS, communes)
-    records = resolve_unit_codes(subs.records, ENTITY, UNITS, year, subs.problems, subs.values)
-    clean = validate_values(subs.values, records, FIELDS, field_pairs(indicators, criteria), communes, ENTITY, year,
-                            subs.problems, subs.rejects, load_field_bounds())
-    check_totals(subs.values, subs.totals, records, FIELDS, subs.problems)
-    files = summarise_files(subs, records, subs.problems)
-    return {"subs": subs, "records": records, "clean": clean, "files": files,
-            "rejects": rejected_rows(subs, records), "problems": subs.problems.frame()}
+    ctx = context(year)
+    subs = read_submissions(folder, ctx)
+    cleaned = clean_year(subs, ctx)
+    return {"subs": subs, "records": cleaned.records, "clean": cleaned.values, "files": cleaned.files,
+            "rejects": cleaned.rejects, "problems": cleaned.problems, "cleaned": cleaned}
 
 
 @pytest.fixture(scope="module")
@@ -335,20 +322,21 @@ def test_missing_communes_are_listed(defects):
 
 
 def test_errors_stop_the_year_listing_every_error_and_keep_the_previous_output(defects, tmp_path):
-    good = defects["merged-two-row-header"]
-    save_clean_year(tmp_path, 2023, good["clean"], good["files"], good["problems"].iloc[0:0],
-                    good["rejects"], problems_for_display(good["problems"]))
+    good = defects["merged-two-row-header"]["cleaned"]
+    save_clean_year(tmp_path, dataclasses.replace(good, problems=good.problems.iloc[0:0]))
     before = (tmp_path / "2023" / "values.csv").read_bytes()
     bad = defects["percent-in-count"]
+    save_clean_year(tmp_path, bad["cleaned"])
     with pytest.raises(WorkbookError) as caught:
-        save_clean_year(tmp_path, 2023, bad["clean"], bad["files"], bad["problems"], bad["rejects"],
-                        problems_for_display(bad["problems"]))
+        stop_on_errors(bad["problems"], 2023)
     message = str(caught.value)
     errors = bad["problems"][bad["problems"]["severity"] == "error"]
     assert message.startswith(f"Số liệu năm 2023 có {len(errors)} lỗi")
     assert "97,29%" in message and "Thiếu số liệu bắt buộc" in message
     assert (tmp_path / "2023" / "values.csv").read_bytes() == before
-    quality = pd.read_csv(tmp_path / "2023" / "quality.csv", encoding="utf-8-sig")
+    problems = pd.read_csv(tmp_path / "2023" / "problems.csv", encoding="utf-8-sig")
+    assert (problems["severity"] == "error").sum() == len(errors)
+    quality = bad["cleaned"].quality
     assert list(quality.columns) == ["severity", "text"]
     assert quality["severity"].iloc[0] == "Lỗi" and quality["severity"].iloc[-1] == "Thông tin"
     rejects = pd.read_csv(tmp_path / "2023" / "rejects.csv", encoding="utf-8-sig")
@@ -356,12 +344,12 @@ def test_errors_stop_the_year_listing_every_error_and_keep_the_previous_output(d
 
 
 def test_quality_list_says_what_was_read_fixed_and_rejected(defects):
-    quality = problems_for_display(defects["tcvn3-font"]["problems"])
+    quality = quality_list(defects["tcvn3-font"]["problems"])
     texts = quality["text"].tolist()
     assert "tệp tcvn3-font.xlsx: Đã chuyển mã TCVN3 sang Unicode: 10 ô." in texts
     assert ("tệp tcvn3-font.xlsx: Đã đọc 3 dòng số liệu (bảng các phường, xã): nhận 3, loại 0, dòng tổng 0; "
             "bỏ qua 3 dòng tiêu đề/ghi chú; 0 ô bị loại.") in texts
-    names = problems_for_display(defects["unit-name-variants"]["problems"])["text"].tolist()
+    names = quality_list(defects["unit-name-variants"]["problems"])["text"].tolist()
     assert "tệp unit-name-variants.xlsx: Đã nhận “P. Tứ Hạ” là Phường Tứ Hạ (19996)." in names
 
 
@@ -417,6 +405,86 @@ def test_formulas_and_legacy_fonts_are_found_in_deflated_and_stored_workbooks(tm
         monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *a, **k: pytest.fail("zipfile was used"))
     for source, expected in [(plain, (False, False)), (legacy, (False, True)), (formula, (True, False))]:
         assert _workbook_features(rezipped[source].read_bytes()) == expected, source.name
+
+
+def _zip64(path, target, monkeypatch):
+    """``path`` written again by zipfile with zip64 end records (as it writes them past 65,535 members)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(zipfile, "ZIP_FILECOUNT_LIMIT", 1)
+        with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in source.infolist():
+                out.writestr(info.filename, source.read(info.filename))
+    assert b"PK\x06\x06" in target.read_bytes()
+    return target
+
+
+def _force_zip64(path, target):
+    """``path`` written again with a zip64 field in each member's local header."""
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            with out.open(info.filename, "w", force_zip64=True) as member:
+                member.write(source.read(info.filename))
+    return target
+
+
+def _respoiled(path, target, member: str):
+    """``path`` with the stored bytes of ``member`` changed but not their length (a CRC-32 mismatch)."""
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        info = archive.getinfo(member)
+    start = info.header_offset + 30 + len(info.filename.encode()) + len(info.extra)
+    data[start + 100:start + 110] = b"0123456789"
+    target.write_bytes(bytes(data))
+    return target
+
+
+def _members_read(members, data: bytes) -> object:
+    """Each member's name and content (or the name of what reading it raised), or what listing raised."""
+    def content(read):
+        try:
+            return read()
+        except Exception as exc:  # noqa: BLE001 - the error is what is compared
+            return type(exc).__name__
+
+    try:
+        return [(name, content(read)) for name, read in members(data)]
+    except Exception as exc:  # noqa: BLE001
+        return type(exc).__name__
+
+
+def test_the_fast_zip_reader_reads_what_zipfile_reads(tmp_path, monkeypatch):
+    """helpers.ingest.fast_zip against its plain equivalent, zipfile, as the oracle: the same
+    members and contents for the sample workbooks and the fixtures, rewritten stored, with extra
+    fields, a comment, zip64 records; the same refusal for damaged, truncated and non-zip files."""
+    from helpers.ingest import fast_zip
+    from helpers.paths import RAW_DIR
+
+    plain = fb.write_wide(tmp_path / "plain.xlsx", fb.base_rows())
+    legacy = fb.write_wide(tmp_path / "legacy.xlsx", fb.base_rows(), font=".VnTime")
+    formula = fb.formula_without_cached_value(tmp_path)
+    sheet = "xl/worksheets/sheet1.xml"
+    books = [*sorted(RAW_DIR.glob("*/*.xlsx"))[:6], plain, legacy, formula,
+             _rezipped(plain, tmp_path / "stored.xlsx", method=zipfile.ZIP_STORED),
+             _rezipped(legacy, tmp_path / "extra.xlsx", extra=b"UT\x05\x00\x01\x80\x5a\x6b\x65"),
+             _rezipped(formula, tmp_path / "comment.xlsx", comment="Biểu của xã".encode()),
+             _zip64(plain, tmp_path / "zip64.xlsx", monkeypatch),
+             _force_zip64(legacy, tmp_path / "zip64-local.xlsx"),
+             _rezipped(plain, tmp_path / "damaged.xlsx", spoil=sheet),
+             _respoiled(_rezipped(plain, tmp_path / "s.xlsx", method=zipfile.ZIP_STORED), tmp_path / "crc.xlsx",
+                        sheet)]
+    contents = [(book.name, book.read_bytes()) for book in books]
+    contents += [("truncated.xlsx", plain.read_bytes()[:-30]), ("cut-in-half.xlsx", plain.read_bytes()[:2000]),
+                 ("not-a-zip.xlsx", b"PK\x05\x06" + bytes(18)), ("empty.xlsx", b"")]
+    refused = set()
+    for name, data in contents:
+        expected = _members_read(fast_zip.zipfile_members, data)
+        assert _members_read(fast_zip.zip_members, data) == expected, name
+        if isinstance(expected, str) or any(isinstance(content, str) for _, content in expected):
+            refused.add(name)
+    assert len(contents) > 15 and {"damaged.xlsx", "crc.xlsx", "truncated.xlsx", "empty.xlsx"} <= refused
+    assert fast_zip._listed_members((tmp_path / "zip64.xlsx").read_bytes()) is None        # zipfile reads it
+    assert fast_zip._listed_members((tmp_path / "comment.xlsx").read_bytes()) is None
+    assert fast_zip._listed_members(plain.read_bytes()) is not None                         # the fast path
 
 
 def test_a_damaged_sheet_inside_a_workbook_is_reported_not_raised(tmp_path):
@@ -590,28 +658,26 @@ def test_a_district_table_gives_the_same_clean_values_as_the_templates(sample_bu
     files = pd.read_csv(tmp_path / "processed" / "2023" / "files.csv", encoding="utf-8-sig")
     assert files[["rows_read", "rows_accepted", "rows_rejected", "rows_total", "rows_heading"]].values.tolist() == [
         [10, 9, 0, 1, 3]]
-    quality = pd.read_csv(tmp_path / "processed" / "2023" / "quality.csv", encoding="utf-8-sig")
-    assert "Lỗi" not in set(quality["severity"])
+    problems = pd.read_csv(tmp_path / "processed" / "2023" / "problems.csv", encoding="utf-8-sig")
+    assert "error" not in set(problems["severity"])
     assert (tmp_path / "processed" / "2023" / "rejects.csv").exists()
     assert hashlib.sha256((raw / "bang_tong_hop_2023.xlsx").read_bytes()).hexdigest() == before
 
 
 def test_jump_check_compares_the_clean_values_of_two_years():
     """02_indicators compares the year's clean values with last year's (both from values.csv)."""
-    from helpers.checks.validation import year_on_year_jumps
     from helpers.paths import RAW_DIR
 
     values = pd.concat([clean_folder(RAW_DIR / str(y), y)["clean"] for y in (2023, 2024)], ignore_index=True)
-    rules = load_ingest_rules()
-    problems = year_on_year_jumps(values, 2024, FIELDS, rules)
+    problems = year_on_year_jumps(values, context(2024))
     # the sample's community learning citizens go from none recognised in 2023 to some in 2024
     assert set(problems["column"]) == {"learning_citizens_community"}
     assert (problems["severity"] == "warning").all()
     row = problems[problems["message"].str.contains("đơn vị 19996")].iloc[0]
     assert "(0 → 209)" in row["message"] and row["value"] == "209"
     assert row["file"].endswith(".xlsx") and row["row"] > 0          # names where the 2024 count was read
-    assert year_on_year_jumps(values, 2023, FIELDS, rules).empty       # no 2022 values given
-    assert year_on_year_jumps(values[values["year"] == 2024], 2024, FIELDS, rules).empty
+    assert year_on_year_jumps(values, context(2023)).empty       # no 2022 values given
+    assert year_on_year_jumps(values[values["year"] == 2024], context(2024)).empty
 
 
 # --- reading in several processes ------------------------------------------------------------------
@@ -622,9 +688,9 @@ def test_several_reading_processes_give_exactly_what_one_gives(tmp_path, monkeyp
     files): read by three worker processes, the values, records, row accounting, rejects, totals,
     problems and file list are those of one process, record numbers included; also when the
     workers take the files in many short runs, each the next one free."""
-    from helpers.ingest import submissions
+    from helpers.ingest import reading_pool
 
-    monkeypatch.setattr(submissions, "FILES_PER_RUN", files_per_run)
+    monkeypatch.setattr(reading_pool, "FILES_PER_RUN", files_per_run)
     folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
     folder.mkdir()
     scratch.mkdir()
@@ -644,7 +710,7 @@ def test_several_reading_processes_give_exactly_what_one_gives(tmp_path, monkeyp
 def test_a_file_that_breaks_a_reading_process_stops_the_read_with_its_error(tmp_path, monkeypatch):
     """An unexpected error in a worker reaches the caller as itself (the runs not yet started are
     dropped), as it would in one process."""
-    from helpers.ingest import submissions
+    from helpers.ingest import reading_pool, submissions
 
     folder, scratch = tmp_path / str(fb.YEAR), tmp_path / "one"
     folder.mkdir()
@@ -659,7 +725,7 @@ def test_a_file_that_breaks_a_reading_process_stops_the_read_with_its_error(tmp_
             raise OSError("đĩa hỏng")
         return reading(path, intake)
 
-    monkeypatch.setattr(submissions, "FILES_PER_RUN", 2)
+    monkeypatch.setattr(reading_pool, "FILES_PER_RUN", 2)
     monkeypatch.setattr(submissions, "read_submission_file", breaks_on_the_fifth)
     with pytest.raises(OSError, match="đĩa hỏng"):
         load_submissions(folder, fb.YEAR, FIELDS, COMMUNES, workers=2)
@@ -697,12 +763,12 @@ def test_reading_leaves_the_garbage_collector_as_it_found_it(tmp_path, monkeypat
 
 
 def test_a_year_of_a_few_dozen_files_is_read_in_this_process(monkeypatch):
-    from helpers.ingest import submissions
+    from helpers.ingest import reading_pool
 
-    monkeypatch.setattr(submissions.os, "sched_getaffinity", lambda _pid: set(range(8)), raising=False)
-    assert submissions.read_workers(9) == submissions.read_workers(150) == 1
-    assert submissions.read_workers(300) == 3                 # about a hundred files a worker
-    assert submissions.read_workers(10_000) == 8              # at most one a core
+    monkeypatch.setattr(reading_pool.os, "sched_getaffinity", lambda _pid: set(range(8)), raising=False)
+    assert reading_pool.read_workers(9) == reading_pool.read_workers(150) == 1
+    assert reading_pool.read_workers(300) == 3                 # about a hundred files a worker
+    assert reading_pool.read_workers(10_000) == 8              # at most one a core
 
 
 def test_reading_processes_start_and_stop_inside_a_jupyter_kernel():

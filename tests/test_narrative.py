@@ -6,12 +6,12 @@ import unicodedata
 
 import pandas as pd
 import pytest
+from contexts import context
 
 from helpers.compute.indicators import STATUS_MISSING
 from helpers.processed import read_year_table
-from helpers.publish.annex import load_annex_wording
+from helpers.publish.annex_table import build_annex, target_text
 from helpers.publish.narrative import draft_report
-from helpers.reference import load_entity, load_indicators, load_standards, load_targets
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +23,7 @@ def inputs(sample_build):
 
 
 def _draft(indicators, projection, year=2023):
-    return draft_report(indicators, projection, load_indicators(), load_standards()[0], load_targets(),
-                        load_entity(), load_annex_wording(), year=year)
+    return draft_report(indicators, projection, context(year))
 
 
 def test_2023_draft_states_the_seed_figures(inputs):
@@ -70,3 +69,14 @@ def test_html_has_the_draft_section(sample_build):
     html = (sample_build["output"] / "2023" / "annex_2023.html").read_text(encoding="utf-8")
     assert "Nội dung gợi ý cho báo cáo" in html
     assert "đạt 97,29 % (chỉ tiêu 99 %)" in html
+
+
+def test_draft_and_annex_row_cite_the_same_target(inputs):
+    # one rule picks the target (helpers.compute.rules.select_targets): the seed's "chỉ tiêu 99%"
+    # for literacy is the thị xã's own plan, used where the province plan has none, in both places
+    annex = build_annex(inputs["indicators"], inputs["projection"], context(2023))
+    l1 = next(annex.table[annex.table["row_id"] == "L.1"].itertuples(index=False))
+    assert target_text(l1) == "99"
+    assert any("dùng mục tiêu của" in note for note in annex.footnotes)
+    text = " ".join(_draft(inputs["indicators"], inputs["projection"]).paragraphs)
+    assert "97,29 % (chỉ tiêu 99 %)" in text

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
+from contexts import context
 
 from helpers.compute.indicators import INDICATOR_COLUMNS, STATUS_MET, STATUS_NOT_MET, compute_indicators
 from helpers.compute.projection import PROJECTION_COLUMNS, project_indicators
-from helpers.processed import read_year_table, save_indicator_tables
-from helpers.publish import annex
-from helpers.reference import (
-    load_entity,
-    load_fields,
-    load_groups,
-    load_targets,
-)
+from helpers.processed import read_year_table
+from helpers.publish import annex_table as annex
+from helpers.publish.reconcile import reconcile_declared
+from helpers.reference import load_fields
+from helpers.storage import write_csv_atomically
 
 YEAR = 2023
 DISTRICT = "480"
@@ -24,7 +22,7 @@ def district_rows(*rows: dict) -> pd.DataFrame:
     """District rows of an indicator table, as compute_indicators lays them out."""
     defaults = {"year": YEAR, "unit_code": DISTRICT, "kind": "rate", "numerator": pd.NA,
                 "denominator": pd.NA, "value": pd.NA, "target": pd.NA, "target_level": "province",
-                "target_plan": "", "target_verified": True, "status": "", "missing_units": ""}
+                "target_plan": "", "target_verified": True, "status": "", "missing_units": "", "target_from": ""}
     frame = pd.DataFrame([{**defaults, **r} for r in rows], columns=INDICATOR_COLUMNS)
     for column in ("numerator", "denominator", "value", "target"):
         frame[column] = pd.to_numeric(frame[column]).astype("Float64")
@@ -45,8 +43,8 @@ def projection(indicator_id: str, projected: float | None, target: float, likely
 
 
 def reconcile(dec, indicators, catalogue, proj=None) -> pd.DataFrame:
-    return annex.reconcile_declared(dec, indicators, no_projection() if proj is None else proj, catalogue,
-                                    year=YEAR, district_code=DISTRICT)
+    return reconcile_declared(dec, indicators, no_projection() if proj is None else proj,
+                              context(YEAR, catalogue=catalogue))
 
 
 def flags_of(result: pd.DataFrame, indicator_id: str) -> str:
@@ -142,7 +140,7 @@ def test_c_not_flagged_without_met_note_or_at_target(catalogue, below_target):
 
 def test_c_projection_unknown_after_csv_round_trip(catalogue, below_target, tmp_path):
     # the annex notebook reads projection.csv; with one year of data "likely" is empty there
-    save_indicator_tables(tmp_path, YEAR, projection=projection("II.1", None, 50, None))
+    write_csv_atomically(projection("II.1", None, 50, None), tmp_path / str(YEAR) / "projection.csv")
     proj = read_year_table(tmp_path, YEAR, "projection")
     flags = flags_of(reconcile(declared(("II.1", "50", "40", "Đạt")), below_target, catalogue, proj), "II.1")
     assert "(c)" in flags
@@ -224,9 +222,8 @@ def computed_2023(catalogue, rules):
     values = pd.DataFrame([{"year": YEAR, "unit_code": c, "field": f, "value": 100} for c in codes for f in fields])
     communes = pd.DataFrame({"code": codes, "full_name": [f"Xã {c}" for c in codes], "dbkk": False})
     standards, criteria = rules
-    targets = load_targets()
-    tables = {level: compute_indicators(values, communes, catalogue, standards, criteria, targets, year=YEAR,
-                                        district_code=DISTRICT, target_level=level, target_year=2025)
+    tables = {level: compute_indicators(values, context(YEAR, level, communes=communes, catalogue=catalogue,
+                                                        standards=standards, criteria=criteria))
               for level in ("national", "province")}
     return tables, communes
 
@@ -236,11 +233,9 @@ def build(computed_2023, catalogue, rules, level: str) -> pd.DataFrame:
     indicators = tables[level]
     history = indicators[indicators["unit_code"] == DISTRICT]
     standards, criteria = rules
-    entity = load_entity()
-    assert entity.code == DISTRICT
-    return annex.build_annex_table(indicators, catalogue, load_groups(), project_indicators(history, 2025),
-                                   standards, criteria, load_targets(), entity, annex.load_annex_wording(),
-                                   year=YEAR, target_level=level, communes=communes)
+    ctx = context(YEAR, level, communes=communes, catalogue=catalogue, standards=standards, criteria=criteria)
+    assert ctx.entity.code == DISTRICT
+    return annex.build_annex(indicators, project_indicators(history, 2025), ctx).table
 
 
 def footnote_kinds(table: pd.DataFrame, row_id: str) -> dict[str, str]:
@@ -257,7 +252,7 @@ def test_unverified_target_is_footnoted(computed_2023, catalogue, rules):
     assert "target" in footnote_kinds(table, "II.1")
     assert "target" not in footnote_kinds(table, "L.8")  # QĐ 387, verified = true
     assert "target" not in footnote_kinds(table, "I.3")  # no national target for I.3
-    assert table.loc[table["row_id"] == "I.1", "target"].item() == "70"
+    assert annex.target_text(next(table[table["row_id"] == "I.1"].itertuples())) == "70"
 
 
 def test_verified_targets_are_not_footnoted(computed_2023, catalogue, rules):

@@ -13,14 +13,13 @@ from helpers.compute.indicators import STATUS_MET, STATUS_NOT_MET, compute_indic
 from helpers.errors import WorkbookError
 from helpers.ingest.template import load_template_wording
 from helpers.paths import REFERENCE_DIR
-from helpers.publish.annex import load_annex_wording
 from helpers.reference import (
+    Reference,
+    load_annex_wording,
     load_entity,
     load_fields,
     load_groups,
-    load_indicators,
     load_standards,
-    load_targets,
     load_units,
     units_valid_on,
 )
@@ -222,10 +221,9 @@ def _compute(reference_dir, overrides: dict[str, dict[str, int]]) -> pd.DataFram
         counts.update(overrides.get(code, {}))
         rows += [{"year": YEAR, "unit_code": code, "field": f, "value": v} for f, v in counts.items()]
     communes = pd.DataFrame({"code": codes, "full_name": codes, "dbkk": False})
-    standards, criteria = load_standards(reference_dir)
-    return compute_indicators(pd.DataFrame(rows), communes, load_indicators(reference_dir), standards, criteria,
-                              load_targets(reference_dir), year=YEAR, district_code=DISTRICT,
-                              target_level="province", target_year=2025)
+    ctx = Reference.load(reference_dir).for_year(YEAR)
+    assert ctx.entity.code == DISTRICT and ctx.target_year == 2025
+    return compute_indicators(pd.DataFrame(rows), ctx, communes=communes)
 
 
 def _district(table: pd.DataFrame, indicator_id: str) -> pd.Series:

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers.checks.validation import communes_of
 from helpers.ingest.submissions import load_submissions
 from helpers.paths import RAW_DIR
-from helpers.reference import load_entity, load_units
+from helpers.reference import communes_of, load_entity, load_units
 from helpers.samples.sample_data import POPULATION_2023, YEARS, sample_values
 
 

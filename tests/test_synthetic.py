@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from openpyxl import load_workbook
 
-from helpers.checks.validation import field_pairs
+from helpers.checks.values import field_pairs
 from helpers.ingest.template import write_template
-from helpers.reference import load_fields, load_indicators, load_standards
+from helpers.reference import Reference, load_fields
 from helpers.samples.synthetic import ENTITY_CODE, commune_values, synthetic_units, write_country
 
 
@@ -28,9 +28,7 @@ def test_synthetic_counts_are_whole_parts_within_wholes():
     units = synthetic_units(300)
     assert units["code"].is_unique and (units["parent_code"] == ENTITY_CODE).all()
     assert 15 <= units["source"].nunique() <= 38          # districts of 8-20 communes
-    indicators = load_indicators()
-    _, criteria = load_standards()
-    pairs = field_pairs(indicators, criteria)
+    pairs = field_pairs(Reference.load())
     fields = set(load_fields()["field"])
     for counts in commune_values(units, 2025).values():
         assert set(counts) == fields

@@ -88,7 +88,8 @@ def compute_indicators(values: pd.DataFrame, ctx: ReportingYear, *, year: int | 
     """
     ref = ctx.ref
     year = ctx.year if year is None else int(year)
-    communes = ref.communes(year) if communes is None else communes
+    if communes is None:
+        communes = ctx.communes if year == ctx.year else ref.communes(year)
     entity_code = ref.entity.code
     values = values.loc[values["year"] == year, ["unit_code", "field", "value"]]
     expected = communes["code"].tolist()
