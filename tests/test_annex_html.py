@@ -8,6 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from helpers.paths import PROJECT_ROOT
 from helpers.publish.render import external_references
 from helpers.reference import load_entity, load_groups, load_indicators
 
@@ -136,3 +137,33 @@ def test_annex_exporter_gives_nbconverts_page_without_its_final_pass(sample_buil
         element.attrs["tabindex"] = "0"
     assert str(soup) == theirs
     assert "No description has been provided" not in ours
+
+
+def test_each_indicator_row_names_its_indicator_id(annex_2023):
+    """Three hops: an annex cell → its row of reference/indicators.csv (data-indicator) → the
+    function that computes it (reference/indicators.csv names it)."""
+    rows = {attrs["data-indicator"] for tag, attrs in annex_2023["tags"] if tag == "tr" and "data-indicator" in attrs}
+    assert rows == set(load_indicators()["id"])
+    comment = (PROJECT_ROOT / "reference" / "indicators.csv").read_text(encoding="utf-8")
+    assert "helpers.compute.indicators.compute_indicators" in comment
+
+
+def test_style_sheet_is_emitted_once(annex_2023):
+    assert annex_2023["html"].count(".annex{font-family") == 1
+
+
+def test_quality_section_is_quality_csv(sample_build):
+    """The annex's data-quality list is exactly quality.csv (the clean step's problems and the jumps)."""
+    import pandas as pd
+
+    for year in (2023, 2024):
+        quality = pd.read_csv(sample_build["processed"] / str(year) / "quality.csv", encoding="utf-8-sig")
+        html = (sample_build["output"] / str(year) / f"annex_{year}.html").read_text(encoding="utf-8")
+        section = html[html.index("Chất lượng số liệu"):html.index("Nguồn gốc số liệu")]
+        parser = _Collector()
+        parser.feed(section)
+        cells = [t.strip() for t in parser.text if t.strip()]
+        assert len(quality) > 0
+        for severity, text in zip(quality["severity"], quality["text"], strict=True):
+            assert severity in cells and text in cells, text
+        assert sum(cells.count(s) for s in ("Lỗi", "Cảnh báo", "Thông tin")) == len(quality)
