@@ -42,7 +42,7 @@ ANNEX_WIDTHS = {"A": 6, "B": 62, "C": 22, "D": 16, "E": 26}
 @functools.cache
 def _font(size: int, bold: bool = False, italic: bool = False) -> Font:
     """One Font object per style, shared by the cells (openpyxl hashes what a cell is given: a new
-    object per cell made styling a quarter of the export's time)."""
+    object per cell made styling a large part of the export's time)."""
     return Font(name=FONT_NAME, size=size, bold=bold, italic=italic)
 
 

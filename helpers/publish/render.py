@@ -27,8 +27,8 @@ class AnnexExporter(HTMLExporter):
     ``HTMLExporter.from_notebook_node`` ends by parsing the whole page again with BeautifulSoup to
     give an English placeholder alt text to images that have none and ``tabindex`` to the cells
     of an interactive notebook. The annex has no code cells, and its charts carry Vietnamese alt
-    text (``helpers.publish.charts``); the pass took about 0.1 s of the 0.12 s a conversion costs, and its
-    output is otherwise the same page (tests/test_annex_html.py compares them).
+    text (``helpers.publish.charts``); the pass was most of a conversion's time, and its output is
+    otherwise the same page (tests/test_annex_html.py compares them).
     """
 
     def from_notebook_node(self, nb, resources=None, **kw):
@@ -46,7 +46,7 @@ class AnnexExporter(HTMLExporter):
 @functools.cache
 def annex_exporter() -> HTMLExporter:
     """The exporter that hides code, prompts and helper cells, with ``<html lang="vi">``; one per
-    process (a new one compiles its Jinja templates again: about 0.1 s per annex)."""
+    process (a new one compiles its Jinja templates again for every annex)."""
     exporter = AnnexExporter(extra_template_basedirs=[str(TEMPLATES)], template_name="annex")
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True

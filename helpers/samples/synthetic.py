@@ -8,10 +8,10 @@ every part stays within its whole and the data passes the checks. Communes are g
 districts of 8 to 20, which only shows in their codes and names: the country reports as one
 entity whose communes are all the synthetic ones (``synthetic_entity``).
 
-Writing 10,000 workbooks with openpyxl takes ~60 ms each, so the workbooks are stamped: one
+Writing 10,000 workbooks with openpyxl one by one is slow, so the workbooks are stamped: one
 prototype per year is written by :func:`helpers.ingest.template.write_template` with sentinel values,
 and each commune's workbook is that prototype with the sentinels replaced in the sheet XML (openpyxl
-writes values and inline strings there; ~1 ms a workbook).
+writes values and inline strings there).
 
     python -m helpers.samples.synthetic --communes 1000 --out /tmp/xhht-synthetic
 """
