@@ -10,11 +10,17 @@
    loaders pointed at the synthetic units — and (b) its year-on-year jump check, indicators,
    5-year history and projection (the helpers ``02_indicators`` calls). The workbooks are
    generated once into ``bench/.cache/`` (git-ignored).
+4. Fast paths against their plain equivalents, taking turns (the machine's speed drifts): the zip
+   reader ``helpers.ingest.fast_zip`` against ``zipfile`` + ``zlib``, per workbook (the formula
+   and font check of the synthetic workbooks) and for the whole cleaning; the CSV writer
+   ``helpers.fast_csv`` against ``DataFrame.to_csv`` on a values table of one row per commune and
+   field (470,000 rows at 10,000 communes).
 
     python bench/run_bench.py                 # everything
     python bench/run_bench.py --skip-naive    # parts 2-3 only
     python bench/run_bench.py --sizes 1000    # scale part at 1k only
     python bench/run_bench.py --repeat 1      # part 1 once (it is repeated 3 times by default)
+    python bench/run_bench.py --skip-sample --sizes --turns 5    # part 4 only, 5 turns
 """
 
 from __future__ import annotations
@@ -251,20 +257,28 @@ def _generator_digest() -> str:
     return digest.hexdigest()[:10]
 
 
-def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
+def _country(size: int) -> Path:
+    """The cached synthetic country of ``size`` communes, generated the first time."""
     from helpers.samples.synthetic import YEARS, write_country
+
+    folder = CACHE / f"country-{size}-{_generator_digest()}"
+    if not (folder / ".complete").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        started = time.perf_counter()
+        write_country(folder, size)
+        (folder / ".complete").write_text("", encoding="utf-8")
+        print(f"   generated {size} communes × {len(YEARS)} years in {time.perf_counter() - started:.0f} s "
+              f"(cached in {folder.relative_to(PROJECT)})")
+    return folder
+
+
+def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
+    from helpers.samples.synthetic import YEARS
 
     print(f"3. Synthetic country, {len(YEARS)} years ({YEARS[0]}-{YEARS[-1]}), one process each")
     figures: dict[str, dict[int, float]] = {"clean": {}, "indicators": {}}
     for size in sizes:
-        folder = CACHE / f"country-{size}-{_generator_digest()}"
-        if not (folder / ".complete").exists():
-            shutil.rmtree(folder, ignore_errors=True)
-            started = time.perf_counter()
-            write_country(folder, size)
-            (folder / ".complete").write_text("", encoding="utf-8")
-            print(f"   generated {size} communes × {len(YEARS)} years in {time.perf_counter() - started:.0f} s "
-                  f"(cached in {folder.relative_to(PROJECT)})")
+        folder = _country(size)
         with tempfile.TemporaryDirectory(prefix="xhht-scale-") as processed:
             clean = _measure(CLEAN_CODE, [str(folder), processed, str(size), str(YEARS[-1])], env, timeout)
         _report(figures["clean"], size, f"cleaning {YEARS[-1]} (01_clean's code)", clean)
@@ -282,6 +296,113 @@ def part_scale(sizes: list[int], env: dict, timeout: float) -> None:
                   f"(linear: {large / small:.0f})")
 
 
+# Put before CLEAN_CODE: the cleaning with the plain zip reader instead of the fast one.
+PLAIN_ZIP = "import helpers.ingest.fast_zip as z\nz.zip_members = z.zipfile_members\n"
+
+
+def _in_turns(names: tuple[str, str], turns: int) -> list[str]:
+    """Both names in each turn, in turn first: a, b, then b, a, then a, b …"""
+    return [name for turn in range(turns) for name in (names if turn % 2 == 0 else names[::-1])]
+
+
+def _turns(times: dict[str, list[float]], unit: str, digits: int) -> None:
+    """Print each turn's figure of every candidate, then the medians."""
+    names = list(times)
+    for turn in range(len(times[names[0]])):
+        print(f"       turn {turn + 1}: " + ", ".join(f"{n} {times[n][turn]:.{digits}f} {unit}" for n in names))
+    print("       median: " + ", ".join(f"{n} {statistics.median(times[n]):.{digits}f} {unit}" for n in names))
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's finished children (and theirs: the reading workers)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def part_zip_reader(size: int, env: dict, timeout: float, turns: int) -> None:
+    """The zip reader of the formula and font check: helpers.ingest.fast_zip against zipfile."""
+    from helpers.ingest import fast_zip, sheets
+    from helpers.samples.synthetic import YEARS
+
+    folder = _country(size)
+    year = YEARS[-1]
+    books = [path.read_bytes() for path in sorted((folder / str(year)).glob("*.xlsx"))]
+    readers = {"fast_zip": fast_zip.zip_members, "zipfile": fast_zip.zipfile_members}
+    print(f"4a. Zip reader: helpers.ingest.fast_zip (central directory read from the bytes, ISA-L) against "
+          f"zipfile + zlib, taking {turns} turn(s) each")
+    print(f"    formula and font check of the {len(books)} workbooks of {year} in this process, CPU per workbook:")
+    per_book: dict[str, list[float]] = {name: [] for name in readers}
+    try:
+        for name in _in_turns(tuple(readers), turns):
+            fast_zip.zip_members = readers[name]
+            started = time.process_time()
+            for data in books:
+                sheets._workbook_features(data)
+            per_book[name].append((time.process_time() - started) / len(books) * 1000)
+    finally:
+        fast_zip.zip_members = readers["fast_zip"]
+    _turns(per_book, "ms", 3)
+    saved = (statistics.median(per_book["zipfile"]) - statistics.median(per_book["fast_zip"])) * len(books) / 1000
+    print(f"       difference: {saved:.2f} s of CPU for the {len(books)} workbooks")
+    print(f"    cleaning {year} at {size} communes (01_clean's code, one reading process per core) with each "
+          f"reader, wall time (CPU time of all its processes); then the indicators' step once a turn:")
+    wall: dict[str, list[float]] = {name: [] for name in readers}
+    cpu: dict[str, list[float]] = {name: [] for name in readers}
+    indicators: list[float] = []
+    for i, name in enumerate(_in_turns(tuple(readers), turns)):
+        with tempfile.TemporaryDirectory(prefix="xhht-zip-") as processed:
+            code = CLEAN_CODE if name == "fast_zip" else PLAIN_ZIP + CLEAN_CODE
+            before = _children_cpu()
+            measured = _measure(code, [str(folder), processed, str(size), str(year)], env, timeout)
+        if isinstance(measured, str):
+            print(f"       {name}: {measured}")
+            return
+        wall[name].append(measured["seconds"])
+        cpu[name].append(_children_cpu() - before)
+        if i % 2:
+            step = _measure(INDICATORS_CODE, [str(size)], env, timeout)
+            if isinstance(step, str):
+                print(f"       indicators: {step}")
+                return
+            indicators.append(step["seconds"])
+    for turn, step in enumerate(indicators):
+        print(f"       turn {turn + 1}: " + ", ".join(f"{name} {wall[name][turn]:.1f} s ({cpu[name][turn]:.1f} s)"
+                                                  for name in readers) + f"; indicators {step:.1f} s")
+    print("       median: " + ", ".join(f"{name} {statistics.median(wall[name]):.1f} s "
+                                         f"({statistics.median(cpu[name]):.1f} s)" for name in readers)
+          + f"; indicators {statistics.median(indicators):.1f} s")
+    both = {name: [w + step for w, step in zip(wall[name], indicators, strict=True)] for name in readers}
+    print("       cleaning + indicators, median of the turns: "
+          + ", ".join(f"{name} {statistics.median(both[name]):.1f} s" for name in readers))
+
+
+def part_csv_writer(size: int, turns: int) -> None:
+    """The CSV writer of the clean tables: helpers.fast_csv against DataFrame.to_csv."""
+    import pandas as pd
+
+    from helpers import fast_csv
+    from helpers.samples.synthetic import YEARS, commune_values, synthetic_units
+
+    year = YEARS[-1]
+    counts = commune_values(synthetic_units(size), year)
+    rows = [(year, code, field, count, "", f"{code}.xlsx", "Số liệu", 8 + k) for code, by_field in counts.items()
+            for k, (field, count) in enumerate(by_field.items())]
+    values = pd.DataFrame(rows, columns=["year", "unit_code", "field", "value", "note", "file", "sheet", "row"])
+    values = values.astype({"year": "Int64", "value": "Int64", "unit_code": "string", "row": "Int64"})
+    writers = {"fast_csv": fast_csv.csv_bytes, "to_csv": fast_csv.to_csv_bytes}
+    print(f"4b. CSV writer: helpers.fast_csv against DataFrame.to_csv, the values table of {size} communes "
+          f"({len(values):,} rows, as values.csv), taking {turns} turn(s) each, CPU time:")
+    times: dict[str, list[float]] = {name: [] for name in writers}
+    written = {}
+    for name in _in_turns(tuple(writers), turns):
+        started = time.process_time()
+        written[name] = writers[name](values)
+        times[name].append(time.process_time() - started)
+    _turns(times, "s", 2)
+    print(f"       the same bytes: {written['fast_csv'] == written['to_csv']} "
+          f"({len(written['to_csv']) / 1e6:.0f} MB)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-naive", action="store_true", help="skip the (slow) naive loop")
@@ -289,6 +410,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="turns of naive loop and batch in part 1")
     parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--scale-timeout", type=float, default=600, help="seconds allowed per measurement")
+    parser.add_argument("--skip-fast-paths", action="store_true", help="skip part 4")
+    parser.add_argument("--fast-paths-size", type=int, default=10000, help="communes of part 4")
+    parser.add_argument("--turns", type=int, default=3, help="turns of each candidate in part 4")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="xhht-bench-home-") as home:
         env = _hermetic_env(Path(home))
@@ -298,6 +422,9 @@ def main() -> None:
             part_sample(env, args.skip_naive, max(1, args.repeat))
         if args.sizes:
             part_scale(args.sizes, env, args.scale_timeout)
+        if not args.skip_fast_paths:
+            part_zip_reader(args.fast_paths_size, env, args.scale_timeout, max(1, args.turns))
+            part_csv_writer(args.fast_paths_size, max(1, args.turns))
     print(f"Peak memory of this script's children: "
           f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
 

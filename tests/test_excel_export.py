@@ -39,7 +39,8 @@ def test_annex_sheet_has_the_seed_rows_with_numbers_as_numbers(book_2023):
     assert university[2].value == 12 and university[3].value == pytest.approx(10.3)
     assert university[3].number_format == "#,##0.0" and university[1].font.i
     # its label carries footnote marks (the fallback target of the thị xã's plan, unverified)
-    literacy = next(r for label, r in rows.items() if label.startswith("Tỷ lệ người từ 15 đến 60 tuổi biết chữ mức độ 1"))
+    literacy = next(r for label, r in rows.items()
+                    if label.startswith("Tỷ lệ người từ 15 đến 60 tuổi biết chữ mức độ 1"))
     assert literacy[2].value == 99
     assert literacy[3].value == pytest.approx(97.29) and literacy[3].number_format == "#,##0.00"
     assert rows["Huyện, thành phố đạt chuẩn xóa mù chữ mức độ 2"][3].value == "Đạt"
