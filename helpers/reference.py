@@ -180,6 +180,11 @@ def load_field_bounds(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
     return read_reference_csv(Path(reference_dir) / "field_bounds.csv")
 
 
+def load_field_ratios(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Ratios between two fields kept within a range (``reference/field_ratios.csv``)."""
+    return _numeric(read_reference_csv(Path(reference_dir) / "field_ratios.csv"), ["min", "max"])
+
+
 def load_target_levels(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
     """Target levels and their fallbacks (``reference/target_levels.csv``)."""
     return read_reference_csv(Path(reference_dir) / "target_levels.csv")
@@ -210,6 +215,7 @@ class Reference:
     standards: pd.DataFrame
     criteria: pd.DataFrame
     bounds: pd.DataFrame
+    ratios: pd.DataFrame
     ingest: dict
     wording: dict
     reference_dir: Path = field(default=REFERENCE_DIR)
@@ -224,6 +230,7 @@ class Reference:
             catalogue=load_indicators(reference_dir), groups=load_groups(reference_dir),
             targets=load_targets(reference_dir), target_levels=load_target_levels(reference_dir),
             standards=standards, criteria=criteria, bounds=load_field_bounds(reference_dir),
+            ratios=load_field_ratios(reference_dir),
             ingest=load_ingest_rules(reference_dir), wording=load_annex_wording(reference_dir),
             reference_dir=reference_dir,
         )

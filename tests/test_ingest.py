@@ -190,10 +190,12 @@ EXPECTED = {
                  '1, dòng 5; tệp duplicate-commune-conflicting.xlsx, trang Biểu 1, dòng 8); hãy giữ lại một.'),
     ]),
     "numerator-over-denominator": ((6, 3, 0, 0, 3), [
-        ('E', 7, '“Số người 15-60 tuổi biết chữ mức độ 1” (1500) lớn hơn “Dân số từ 15 đến 60 tuổi” (1400).'),
+        ('E', 7, '“Số người 15-60 tuổi biết chữ mức độ 1” (1500) lớn hơn “Dân số từ 15 đến 60 tuổi” (1400): người '
+                 'biết chữ của một nhóm tuổi không nhiều hơn dân số nhóm tuổi đó.'),
     ]),
     "age-group-over-population": ((6, 3, 0, 0, 3), [
-        ('E', 7, 'Nhóm tuổi “Dân số từ 15 đến 60 tuổi” (2300) lớn hơn “Tổng dân số” (2200).'),
+        ('E', 7, 'Nhóm tuổi “Dân số từ 15 đến 60 tuổi” (2300) lớn hơn “Tổng dân số” (2200): một nhóm tuổi là '
+                 'một phần của tổng dân số.'),
     ]),
     "year-mismatch-in-title": ((6, 3, 0, 0, 3), [
         ('E', None, 'Tiêu đề bảng ghi năm 2022, nhưng tệp nằm trong thư mục năm 2023.'),

@@ -10,6 +10,7 @@ import pandas as pd
 from helpers.checks.problems import ERROR, WARNING, ProblemLog
 from helpers.checks.units import OK
 from helpers.ingest.submissions import TEMPLATE, VALUE_COLUMNS
+from helpers.numbers import format_number
 from helpers.reference import Reference, ReportingYear
 
 
@@ -25,6 +26,12 @@ def field_pairs(ref: Reference) -> list[tuple[str, str]]:
         for num, den in zip(criteria["numerator" + suffix], criteria["denominator" + suffix], strict=True):
             pairs.add((num, den))
     return sorted(pairs)
+
+
+def _shown(bound: float) -> str:
+    """A range bound as written in the reference file (1,5; 0,85; 8)."""
+    text = f"{float(bound):.4f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
 
 
 def validate_values(values: pd.DataFrame, records: pd.DataFrame, rejects: pd.DataFrame | None,
@@ -45,9 +52,11 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, rejects: pd.Dat
     clean["unit_code"] = pd.Series(ok["unit_code"].to_numpy(dtype=object)[unit], index=clean.index, dtype="string")
     labels = fields.set_index("field")["label"]
     required = list(fields.loc[fields["required"], "field"])
-    checks = [(p, w, "pair") for p, w in pairs]
-    if bounds is not None:
-        checks += [(p, w, k) for p, w, k in zip(bounds["part"], bounds["whole"], bounds["kind"], strict=True)]
+    # (part, whole, kind, reason): the reference file's rules first (they say why), then the
+    # indicators' own numerator/denominator pairs not already among them
+    checks = list(zip(bounds["part"], bounds["whole"], bounds["kind"], bounds["reason"], strict=True))
+    listed = {(p, w) for p, w, _, _ in checks}
+    checks += [(p, w, "pair", "tử số của một chỉ tiêu không lớn hơn mẫu số") for p, w in pairs if (p, w) not in listed]
 
     # One wide table (record × field) so every check is a column operation, not a loop over
     # communes: the cost stays linear in the number of communes. It holds where each record's
@@ -82,18 +91,43 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, rejects: pd.Dat
                      file=r.file, sheet=r.sheet or "", row=None if r.layout == TEMPLATE else r.row,
                      column=field_id)
 
-    for part, whole, kind in checks:
+    breached: set[tuple[int, str]] = set()   # (line, field) already reported as an error
+    for part, whole, kind, reason in checks:
         if part not in column_of or whole not in column_of:
             continue
         at_part, at_whole = wide[:, column_of[part]], wide[:, column_of[whole]]
         too_big = (at_part >= 0) & (at_whole >= 0) & (numbers[at_part] > numbers[at_whole])
         for line in np.flatnonzero(too_big):
             r = ok.iloc[line]
+            breached.update({(line, part), (line, whole)})
             a, b = clean["value"].iloc[at_part[line]], clean["value"].iloc[at_whole[line]]
             what = "Nhóm tuổi " if kind == "age_group" else ""
-            problems.add(ERROR, f"{what}“{labels[part]}” ({a}) lớn hơn “{labels[whole]}” ({b}).",
+            problems.add(ERROR, f"{what}“{labels[part]}” ({a}) lớn hơn “{labels[whole]}” ({b}): {reason}.",
                          file=r.file, sheet=r.sheet or "", row=int(clean["row"].iloc[at_part[line]]),
-                         column=part, value=a)
+                         column=labels[part], value=a)
+
+    for rule in ctx.ref.ratios.itertuples(index=False):
+        if rule.numerator not in column_of or rule.denominator not in column_of:
+            continue
+        at_num, at_den = wide[:, column_of[rule.numerator]], wide[:, column_of[rule.denominator]]
+        given = (at_num >= 0) & (at_den >= 0)
+        num, den = numbers[at_num].astype(float), numbers[at_den].astype(float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(den > 0, num / np.where(den > 0, den, 1), np.nan)
+        # a zero is often "not counted" rather than a count: the range is checked on two positive counts
+        outside = given & (den > 0) & (num > 0) & ((ratio < float(rule.min)) | (ratio > float(rule.max)))
+        severity = ERROR if rule.severity == "error" else WARNING
+        for line in np.flatnonzero(outside):
+            if (line, rule.numerator) in breached or (line, rule.denominator) in breached:
+                continue   # the error on these fields says it already
+            r = ok.iloc[line]
+            a, b = clean["value"].iloc[at_num[line]], clean["value"].iloc[at_den[line]]
+            problems.add(severity, (
+                f"{rule.reason[:1].upper()}{rule.reason[1:]} là {format_number(ratio[line], 2)} "
+                f"(“{labels[rule.numerator]}” {a} / “{labels[rule.denominator]}” {b}), ngoài khoảng hợp lý "
+                f"{_shown(rule.min)}-{_shown(rule.max)}; hãy kiểm tra lại số liệu."),
+                file=r.file, sheet=r.sheet or "", row=int(clean["row"].iloc[at_den[line]]),
+                column=labels[rule.denominator], value=b)
 
     reported = set(ok["unit_code"].tolist())
     for unit in communes[~communes["code"].isin(reported)].itertuples(index=False):
