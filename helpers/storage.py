@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -44,11 +45,48 @@ def write_workbook_atomically(workbook, path: Path) -> Path:
     return write_bytes_atomically(path, buffer.getvalue())
 
 
+# A CSV cell Excel would read as a formula (formula injection: "=HYPERLINK(…)", "+cmd|…", "@SUM(1)",
+# "-2+3") starts with one of these; such a text is written with a leading apostrophe, and so is a
+# text that already starts with one, so reading strips exactly one back (:func:`read_processed_csv`).
+# A carriage return inside a text is written as a line break ("\n"), which the CSV quotes.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+QUOTE = "'"
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:[.,]\d+)?")
+
+
+def _neutralised(text: object) -> object:
+    if not isinstance(text, str) or not text:
+        return text
+    if "\r" in text:   # a bare CR would end the CSV row (to_csv quotes only "\n"): a line break
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.startswith(QUOTE) or (text.startswith(FORMULA_TRIGGERS) and text != "-"
+                                  and not _PLAIN_NUMBER.fullmatch(text)):
+        return QUOTE + text
+    return text
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell Excel would take for a formula made plain text (numbers,
+    including negative ones, stay numbers). Each text column is checked by its distinct values."""
+    changed = {}
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype.kind in "biufcmM" or str(values.dtype) in ("Int64", "Float64", "boolean"):
+            continue
+        distinct = values.dropna().unique()
+        risky = [v for v in distinct if isinstance(v, str) and (v[:1] in (*FORMULA_TRIGGERS, QUOTE) or "\r" in v)]
+        if any(_neutralised(v) is not v for v in risky):
+            changed[column] = values.map(_neutralised, na_action="ignore")
+    return frame.assign(**changed) if changed else frame
+
+
 def write_csv_atomically(frame: pd.DataFrame, path: Path) -> Path:
     """Write ``frame`` as UTF-8 CSV (with BOM, so Excel shows Vietnamese) atomically: what
-    ``DataFrame.to_csv`` writes, by the fast path ``helpers.fast_csv`` for a table it takes."""
+    ``DataFrame.to_csv`` writes, by the fast path ``helpers.fast_csv`` for a table it takes, with
+    formula-looking texts neutralised (:func:`neutralise_formulas`)."""
     from helpers import fast_csv
 
+    frame = neutralise_formulas(frame)
     data = fast_csv.csv_bytes(frame)
     if data is None:
         data = fast_csv.to_csv_bytes(frame)
@@ -60,4 +98,11 @@ def read_processed_csv(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     text = {"unit_code": "string", "years_used": "string", "tt": "string"}
-    return pd.read_csv(path, encoding="utf-8-sig", dtype=text)
+    frame = pd.read_csv(path, encoding="utf-8-sig", dtype=text)
+    for column in frame.columns:
+        values = frame[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            quoted = values.dropna().astype(str).str.startswith(QUOTE)
+            if quoted.any():
+                frame[column] = values.map(lambda v: v[1:] if isinstance(v, str) and v.startswith(QUOTE) else v)
+    return frame
