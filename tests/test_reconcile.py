@@ -269,3 +269,65 @@ def test_unverified_standard_is_footnoted(computed_2023, catalogue, rules):
     numbered, texts = annex.number_footnotes(table)
     assert any("mức độ 2" in text for text in texts)
     assert all(mark <= len(texts) for marks in numbered["marks"] for mark in marks)
+
+
+# --------------------------------------------------------------------------- the declared figures as written
+
+
+@pytest.mark.parametrize(("written", "expected"), [
+    ("10,3", "10.3"), ("60,08%", "60.08"), ("60,08 %", "60.08"), ("12.5", "12.5"), ("60.08", "60.08"),
+    ("1.234,5", "1234.5"), ("2.345.678", "2345678"), ("42", "42"), ("100%", "100"),
+    ("Đạt", None), ("", None), ("-", None), ("24/26", None),
+])
+def test_declared_figures_are_read_the_vietnamese_way(written, expected):
+    from decimal import Decimal
+
+    from helpers.publish.reconcile import parse_declared_number
+
+    got = parse_declared_number(written)
+    assert got == (None if expected is None else Decimal(expected)), written
+
+
+@pytest.mark.parametrize("written", ["12.500", "1.234", "60.080 %"])
+def test_a_dot_before_three_digits_reads_two_ways(written):
+    from helpers.publish.reconcile import AmbiguousNumber, parse_declared_number
+
+    with pytest.raises(AmbiguousNumber):
+        parse_declared_number(written)
+
+
+def test_a_figure_that_reads_two_ways_is_flagged_not_guessed(catalogue):
+    indicators = district_rows({"indicator_id": "II.3a", "numerator": 1250, "denominator": 10000, "value": 12.5,
+                                "target": 12, "status": STATUS_MET})
+    flags = flags_of(reconcile(declared(("II.3a", "12", "12.500", "")), indicators, catalogue), "II.3a")
+    assert "(e)" in flags and "12,500" in flags
+
+
+def test_a_percent_signed_declared_rate_is_compared(catalogue):
+    # a commune table's printed 60,08 % beside counts that give 72,12 %
+    indicators = district_rows({"indicator_id": "II.1", "numerator": 3606, "denominator": 5000, "value": 72.12,
+                                "target": 50, "status": STATUS_MET})
+    flags = flags_of(reconcile(declared(("II.1", "50", "60,08%", "")), indicators, catalogue), "II.1")
+    assert "(a) Tỷ lệ đã báo cáo 60,08 % khác tỷ lệ tính lại từ số liệu 72,12 %." in flags
+
+
+def test_met_below_its_own_declared_target_is_flagged(catalogue):
+    # the office declared 42 % against its 50 % target and wrote "Đạt"; recomputed it is 52 %
+    indicators = district_rows({"indicator_id": "II.1", "numerator": 2600, "denominator": 5000, "value": 52.0,
+                                "target": 50, "status": STATUS_MET})
+    flags = flags_of(reconcile(declared(("II.1", "50", "42", "Đạt")), indicators, catalogue), "II.1")
+    assert "(c) Ghi “Đạt” trong khi kết quả thấp hơn mục tiêu" in flags
+
+
+@pytest.mark.parametrize("note", ["Chưa đạt", "không đạt", "Khó đạt"])
+def test_not_met_when_reached_is_flagged(catalogue, note):
+    indicators = district_rows({"indicator_id": "II.1", "numerator": 3000, "denominator": 5000, "value": 60.0,
+                                "target": 50, "status": STATUS_MET})
+    flags = flags_of(reconcile(declared(("II.1", "50", "60", note)), indicators, catalogue), "II.1")
+    assert f"(c) Ghi “{note}” trong khi kết quả đã đạt mục tiêu." in flags
+
+
+def test_unknown_remark_and_other_target_are_flagged(catalogue, below_target):
+    flags = flags_of(reconcile(declared(("II.1", "45", "40", "Tốt")), below_target, catalogue), "II.1")
+    assert "(f) Ghi chú “Tốt”" in flags
+    assert "(g) Mục tiêu đã báo cáo 45 % khác mục tiêu theo kế hoạch 50 %." in flags
