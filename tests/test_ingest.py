@@ -673,7 +673,7 @@ def test_jump_check_compares_the_clean_values_of_two_years():
     values = pd.concat([clean_folder(RAW_DIR / str(y), y)["clean"] for y in (2023, 2024)], ignore_index=True)
     problems = year_on_year_jumps(values, context(2024))
     # the sample's community learning citizens go from none recognised in 2023 to some in 2024
-    assert set(problems["column"]) == {"learning_citizens_community"}
+    assert set(problems["column"]) == {"Trong đó, số được công nhận công dân học tập"}   # the label, not the code
     assert (problems["severity"] == "warning").all()
     row = problems[problems["message"].str.contains("đơn vị 19996")].iloc[0]
     assert "(0 → 209)" in row["message"] and row["value"] == "209"

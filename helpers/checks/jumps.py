@@ -30,7 +30,7 @@ def check_year_jumps(clean: pd.DataFrame, previous: pd.DataFrame | None, fields:
     for row in flagged.itertuples(index=False):
         problems.add(WARNING, f"“{labels[row.field]}” của đơn vị {row.unit_code} thay đổi bất thường so với "
                               f"năm trước ({row.previous} → {row.value}); hãy kiểm tra lại.",
-                     file=row.file, sheet=row.sheet, row=int(row.row), column=row.field, value=row.value)
+                     file=row.file, sheet=row.sheet, row=int(row.row), column=labels[row.field], value=row.value)
     return flagged[columns].reset_index(drop=True)
 
 

@@ -87,9 +87,9 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, rejects: pd.Dat
         if key in rejected_cells:
             continue
         unit = f"{r.unit_code}" if r.layout == TEMPLATE else f"{r.unit_name} ({r.unit_code})"
-        problems.add(ERROR, f"Thiếu số liệu bắt buộc “{labels[field_id]}” ({field_id}) của đơn vị {unit}.",
+        problems.add(ERROR, f"Thiếu số liệu bắt buộc “{labels[field_id]}” của đơn vị {unit}.",
                      file=r.file, sheet=r.sheet or "", row=None if r.layout == TEMPLATE else r.row,
-                     column=field_id)
+                     column=labels[field_id])
 
     breached: set[tuple[int, str]] = set()   # (line, field) already reported as an error
     for part, whole, kind, reason in checks:

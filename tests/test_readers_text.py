@@ -1,0 +1,56 @@
+"""What readers get speaks Vietnamese (issue 15, point 3): no field code, machine path, UTC time or
+English parameter name in the HTML annex or the Excel copy."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pytest
+from openpyxl import load_workbook
+
+from helpers.reference import load_fields
+
+ENGLISH = ("target_level", "raw_dir", "processed_dir", "Tham số", "province", "national", "district", "UTC",
+           "/tmp", "/work", "/home", "/root", "sha256", "None", "nan", "<NA>")
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag, attrs):
+        self._skip += tag in ("style", "script")
+
+    def handle_endtag(self, tag):
+        self._skip -= tag in ("style", "script")
+
+    def handle_data(self, data):
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _codes() -> list[str]:
+    return list(load_fields()["field"])
+
+
+def _offending(text: str) -> list[str]:
+    found = [word for word in ENGLISH if word in text]
+    found += [code for code in _codes() if re.search(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text)]
+    return found
+
+
+@pytest.mark.parametrize("year", [2021, 2023, 2024])
+def test_annex_html_text_has_no_code_path_or_english(sample_build, year):
+    parser = _Text()
+    parser.feed((sample_build["output"] / str(year) / f"annex_{year}.html").read_text(encoding="utf-8"))
+    assert _offending(" ".join(parser.parts)) == []
+
+
+def test_excel_copy_has_no_code_path_or_english(sample_build):
+    book = load_workbook(sample_build["output"] / "2023" / "annex_2023.xlsx")
+    texts = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row
+             if isinstance(c.value, str)]
+    assert _offending(" ".join(texts)) == []
