@@ -54,3 +54,20 @@ def test_excel_copy_has_no_code_path_or_english(sample_build):
     texts = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row
              if isinstance(c.value, str)]
     assert _offending(" ".join(texts)) == []
+
+
+@pytest.mark.parametrize("notebook", ["01_clean.ipynb", "02_indicators.ipynb"])
+def test_notebook_tables_have_vietnamese_column_labels(sample_build, notebook):
+    """The tables 01 and 02 show in JupyterLab (their executed copies under output/<year>/)."""
+    import nbformat
+
+    executed = nbformat.read(sample_build["output"] / "2024" / notebook, as_version=4)
+    headers = []
+    for cell in executed.cells:
+        for output in cell.get("outputs", []):
+            html = output.get("data", {}).get("text/html", "")
+            headers += re.findall(r"<th[^>]*>([^<]*)</th>", html)
+    named = [h for h in headers if h.strip() and not h.strip().isdigit()]
+    assert named, "no table shown"
+    english = [h for h in named if re.fullmatch(r"[a-z_0-9]+", h.strip())]
+    assert english == [], english
