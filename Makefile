@@ -19,7 +19,9 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
-	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@# the flat layout's editable install warns that folders named like the package take precedence:
+	@# that is the point here (notebooks import helpers/ from the project), so the warning is silenced
+	PYTHONWARNINGS=ignore $(BIN)/python -m pip install --quiet --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name xhht --display-name "Python 3 (xhht)" > /dev/null
 	touch $(STAMP)
 

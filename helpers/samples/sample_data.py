@@ -12,12 +12,17 @@ Run ``python -m helpers.samples.sample_data`` to rewrite ``data/raw/`` from this
 from __future__ import annotations
 
 import argparse
+import io
 import logging
+import re
+import tempfile
+import zipfile
 from pathlib import Path
 
 from helpers.ingest.template import write_template
 from helpers.paths import RAW_DIR
 from helpers.reference import load_fields, load_units
+from helpers.storage import write_bytes_atomically
 from helpers.text import fold
 
 log = logging.getLogger(__name__)
@@ -149,20 +154,46 @@ NOTES = {
 }
 
 
+ZIP_TIME = (2020, 1, 1, 0, 0, 0)   # every member's time stamp in the sample workbooks
+
+
+def stable_workbook_bytes(data: bytes, year: int) -> bytes:
+    """A workbook's bytes with nothing that changes from one writing to the next: each zip member
+    dated ``ZIP_TIME`` and the document's created/modified times set to 1 November of ``year``."""
+    stamp = f"{year}-11-01T00:00:00Z".encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(<)", rb"\g<1>" + stamp + rb"\2",
+                                 content)
+            member = zipfile.ZipInfo(info.filename, date_time=ZIP_TIME)
+            member.compress_type, member.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+            target.writestr(member, content)
+    return out.getvalue()
+
+
 def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = YEARS) -> list[Path]:
-    """Write one data-entry workbook per commune and year."""
+    """Write one data-entry workbook per commune and year; returns the files written. A file whose
+    bytes would not change is left untouched, so rewriting the samples with nothing changed leaves
+    ``git status`` clean."""
     fields = load_fields()
     units = load_units().drop_duplicates("code", keep="first").set_index("code")
     written = []
-    for year in years:
-        values = sample_values(year)
-        for code, counts in values.items():
-            name = units.loc[code, "full_name"]
-            slug = fold(units.loc[code, "name"]).replace(" ", "_")
-            path = Path(raw_dir) / str(year) / f"{code}_{slug}.xlsx"
-            write_template(path, fields, unit_code=code, unit_name=name, year=year, values=counts,
-                           notes=NOTES.get((year, code)))
-            written.append(path)
+    with tempfile.TemporaryDirectory(prefix="xhht-sample-") as scratch:
+        for year in years:
+            values = sample_values(year)
+            for code, counts in values.items():
+                name = units.loc[code, "full_name"]
+                slug = fold(units.loc[code, "name"]).replace(" ", "_")
+                path = Path(raw_dir) / str(year) / f"{code}_{slug}.xlsx"
+                drafted = write_template(Path(scratch) / path.name, fields, unit_code=code, unit_name=name,
+                                         year=year, values=counts, notes=NOTES.get((year, code)))
+                data = stable_workbook_bytes(drafted.read_bytes(), year)
+                if not path.is_file() or path.read_bytes() != data:
+                    write_bytes_atomically(path, data)
+                    written.append(path)
     # data/raw/2023/declared/ holds the seed's annex as printed: a raw input copied by hand,
     # not generated, so it is left as it is.
     return written
@@ -173,8 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--raw-dir", type=Path, default=RAW_DIR)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    for path in write_sample_data(args.raw_dir):
-        log.info("wrote %s", path)
+    written = write_sample_data(args.raw_dir)
+    for path in written:
+        log.info("Đã ghi %s", path.relative_to(args.raw_dir) if path.is_relative_to(args.raw_dir) else path)
+    log.info("Đã ghi %d tệp; các tệp khác không thay đổi.", len(written))
 
 
 if __name__ == "__main__":
