@@ -71,3 +71,18 @@ def test_notebook_tables_have_vietnamese_column_labels(sample_build, notebook):
     assert named, "no table shown"
     english = [h for h in named if re.fullmatch(r"[a-z_0-9]+", h.strip())]
     assert english == [], english
+
+
+def test_footnote_marks_stand_apart_from_labels(sample_build):
+    """"mức độ 2" followed by footnote 2 must never read "mức độ 22" (HTML: its own element with
+    parentheses; Excel: the label alone as the cell's value, the footnote as its comment)."""
+    html = (sample_build["output"] / "2023" / "annex_2023.html").read_text(encoding="utf-8")
+    label = "Huyện, thành phố đạt chuẩn phổ cập giáo dục tiểu học đạt mức độ 3"
+    assert re.search(re.escape(label) + r' <sup class="fn">\(\d\)</sup>', html)
+    assert not re.search(r"mức độ \d<sup>", html)
+    book = load_workbook(sample_build["output"] / "2023" / "annex_2023.xlsx")
+    sheet = book.worksheets[0]
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value == label)
+    assert cell.comment is not None and cell.comment.text.startswith("(")
+    labels = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert not any(re.search(r"mức độ \d\d|kỹ thuật\d", v) for v in labels)

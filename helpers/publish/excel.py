@@ -16,8 +16,7 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
-from openpyxl.cell.rich_text import CellRichText, TextBlock
-from openpyxl.cell.text import InlineFont
+from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -77,13 +76,13 @@ def write_number(cell: Cell, value: float, decimals: int) -> Cell:
     return cell
 
 
-def _label_with_marks(cell: Cell, label: str, marks: list[int]) -> None:
-    if not marks:
-        write_text(cell, label)
-        return
-    cell.value = CellRichText([nfc(label), TextBlock(InlineFont(vertAlign="superscript"),
-                                                      ",".join(str(m) for m in marks))])
-    cell.quotePrefix = nfc(label).startswith(FORMULA_TRIGGERS)  # rich text is never a formula; keep it so
+def _label_with_marks(cell: Cell, label: str, marks: list[int], footnotes: list[str]) -> None:
+    """The label as the cell's plain value; its footnotes as the cell's comment, "(1) …", never
+    glued to the label's text."""
+    write_text(cell, label)
+    if marks:
+        text = "\n".join(f"({m}) {footnotes[m - 1]}" for m in marks)
+        cell.comment = Comment(text, "Phụ lục", width=360, height=24 + 18 * (len(text) // 50 + len(marks)))
 
 
 def _style_range(ws: Worksheet, row: int, columns: int, *, bold: bool = False, italic: bool = False,
@@ -106,7 +105,7 @@ def _write_annex_rows(ws: Worksheet, start: int, table: pd.DataFrame, headers: l
     row = start + 1
     for record in table.itertuples(index=False):
         write_text(ws.cell(row, 1), record.tt)
-        _label_with_marks(ws.cell(row, 2), record.label, list(record.marks))
+        _label_with_marks(ws.cell(row, 2), record.label, list(record.marks), annex.footnotes)
         write_number(ws.cell(row, 3), record.target, int(record.target_decimals))
         if record.shown_status or record.row_kind == "group":
             write_text(ws.cell(row, 4), result_text(record))
@@ -146,7 +145,7 @@ def write_annex_sheet(ws: Worksheet, annex: Annex) -> None:
         title.font = Font(name=FONT_NAME, size=12, bold=True)
         row = _write_annex_rows(ws, row + 1, annex.extra, headers, annex)
     row += 1
-    notes = [*(f"{i}. {text}" for i, text in enumerate(annex.footnotes, start=1)), *annex.closing_notes()]
+    notes = [*(f"({i}) {text}" for i, text in enumerate(annex.footnotes, start=1)), *annex.closing_notes()]
     write_text(ws.cell(row, 1), wording["excel"]["notes_heading"]).font = Font(name=FONT_NAME, size=11, bold=True)
     for text in notes:
         row += 1

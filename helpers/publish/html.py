@@ -86,7 +86,8 @@ def render_annex_table(rows: pd.DataFrame, annex: Annex) -> str:
         out.append(f"<th>{esc(text)}</th>")
     out.append("</tr></thead><tbody>")
     for row in rows.itertuples(index=False):
-        marks = "".join(f"<sup>{m}</sup>" for m in row.marks)
+        # each footnote mark in an element of its own, "(1)", apart from the label's last word
+        marks = "".join(f' <sup class="fn">({m})</sup>' for m in row.marks)
         klass = "group" if row.row_kind == "group" else row.style
         result = result_text(row)
         note = note_text(row, annex.ctx)
