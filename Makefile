@@ -39,8 +39,8 @@ bench: setup ## time the batch against a naive loop, reruns, and a synthetic 1k/
 test: setup ## run the whole test suite
 	$(BIN)/python -m pytest -q
 
-lab: setup ## open JupyterLab on notebooks/ (http://127.0.0.1:8888)
-	$(BIN)/jupyter lab --ip=127.0.0.1 --no-browser --allow-root --notebook-dir=notebooks
+lab: setup ## open JupyterLab in Vietnamese at the project root (http://127.0.0.1:8888)
+	$(BIN)/python -m helpers.run.lab
 
 lint: setup ## ruff on helpers/, tests/ and the notebooks
 	$(BIN)/ruff check helpers tests notebooks
