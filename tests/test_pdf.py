@@ -1,5 +1,7 @@
 """The PDF annex: A4, every label and value of the table in its text; no browser → skipped, said once.
-A long-lived browser session prints page after page the same way, and survives its browser dying."""
+A long-lived browser session (the DevTools fast path, helpers.publish.devtools_print) prints page
+after page as one browser per page (--print-to-pdf) does, survives its browser dying, and leaves
+nothing running."""
 
 from __future__ import annotations
 
@@ -9,25 +11,19 @@ import stat
 import struct
 import subprocess
 import sys
+import time
 import unicodedata
 from pathlib import Path
 
 import pytest
+from contexts import context
 from running_processes import command_lines
 
-from helpers.checks.validation import communes_of
-from helpers.compute.indicators import target_level_of
+from helpers.paths import PROJECT_ROOT
 from helpers.processed import read_year_table
-from helpers.publish import pdf
-from helpers.publish.annex import build_annex_table, load_annex_wording
-from helpers.reference import (
-    load_entity,
-    load_groups,
-    load_indicators,
-    load_standards,
-    load_targets,
-    load_units,
-)
+from helpers.publish import devtools_print, pdf
+from helpers.publish.annex_table import build_annex, note_text, result_text, target_text
+from helpers.reference import load_annex_wording, load_entity, load_groups, load_indicators
 from helpers.run.batch import YearResult, print_summary
 
 A4_POINTS = (595.28, 841.89)
@@ -47,6 +43,16 @@ def _page_size(path: Path) -> tuple[float, float]:
     size = next(line for line in info.splitlines() if line.startswith("Page size:"))
     width, height = (float(v) for v in size.split(":")[1].split("pts")[0].split("x"))
     return width, height
+
+
+def _page_count(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, check=True, text=True).stdout
+    return int(next(line for line in info.splitlines() if line.startswith("Pages:")).split(":")[1])
+
+
+def _mentioning(text: str) -> list[list[str]]:
+    """The running processes whose command line mentions ``text``."""
+    return [arguments for arguments in command_lines() if any(text in part for part in arguments)]
 
 
 def _is_a4(path: Path) -> bool:
@@ -140,14 +146,13 @@ def pdf_2023(sample_build):
 
 @pytest.fixture(scope="module")
 def table_2023(sample_build):
-    """The annex table of 2023 as the notebook builds it (what the PDF must show)."""
-    entity, wording = load_entity(), load_annex_wording()
-    standards, criteria = load_standards()
-    indicators = read_year_table(sample_build["processed"], 2023, "indicators")
-    projection = read_year_table(sample_build["processed"], 2023, "projection")
-    return build_annex_table(indicators, load_indicators(), load_groups(), projection, standards, criteria,
-                             load_targets(), entity, wording, year=2023, target_level=target_level_of(indicators),
-                             communes=communes_of(entity, load_units(), 2023))
+    """The annex table of 2023 as the notebook builds it, as the texts a reader sees (what the PDF must show)."""
+    ctx = context(2023)
+    annex = build_annex(read_year_table(sample_build["processed"], 2023, "indicators"),
+                        read_year_table(sample_build["processed"], 2023, "projection"), ctx)
+    rows = list(annex.table.itertuples(index=False))
+    return {"tt": [r.tt for r in rows], "target": [target_text(r) for r in rows],
+            "result": [result_text(r) for r in rows], "note": [note_text(r, ctx) for r in rows]}
 
 
 def test_pdf_is_a4(pdf_2023):
@@ -189,6 +194,17 @@ def test_the_batch_prints_every_year_with_one_browser_per_two_workers(sample_bui
     assert service.session.starts == 1 and all(s.starts <= 1 for s in service.sessions)
     assert service.pages == len(years) == 4
     assert not any(s.running for s in service.sessions)
+
+
+def test_the_session_prints_the_annex_as_one_browser_per_page_does(sample_build, pdf_2023, tmp_path):
+    """The oracle of the DevTools fast path: the plain path, Chromium's own --print-to-pdf in a
+    browser started for the page, prints the batch's 2023 annex with the same pages and text."""
+    html = sample_build["output"] / "2023" / "annex_2023.html"
+    plain = pdf.print_annex_pdf(html, tmp_path / "plain.pdf")          # no session: one browser for this page
+    assert plain.status == "built", plain.summary
+    assert _page_count(tmp_path / "plain.pdf") == _page_count(pdf_2023["path"]) > 1
+    assert _pdf_text(tmp_path / "plain.pdf") == pdf_2023["text"]
+    assert _is_a4(tmp_path / "plain.pdf")
 
 
 def test_page_one_screenshot_is_written_for_review(sample_build):
@@ -332,7 +348,7 @@ def test_browser_command_is_headless_offline_and_without_header_footer(tmp_path)
                  f"--user-data-dir={tmp_path / 'profile'}"):
         assert flag in command
     assert ("--no-sandbox" in command) == (hasattr(os, "geteuid") and os.geteuid() == 0)
-    session = pdf.session_command(tmp_path / "chromium", tmp_path / "profile")
+    session = devtools_print.session_command(tmp_path / "chromium", tmp_path / "profile")
     assert "--remote-debugging-pipe" in session and f"--user-data-dir={tmp_path / 'profile'}" in session
     assert not any(flag.startswith("--virtual-time") for flag in session)  # the session waits for "load"
     assert "--no-pdf-header-footer" not in session  # with it Chromium 156 kills the DevTools tabs' renderers
@@ -393,7 +409,7 @@ def test_a_print_service_refuses_a_client_without_its_key(tmp_path):
 
 
 def test_a_screenshot_that_never_comes_is_given_up_and_the_pdf_still_printed(tmp_path, monkeypatch, caplog):
-    monkeypatch.setattr(pdf, "SCREENSHOT_SECONDS", 0.5)
+    monkeypatch.setattr(devtools_print, "SCREENSHOT_SECONDS", 0.5)
     fake = _fake_browser(tmp_path / "no-frame-browser", NO_FRAME_BROWSER)
     with pdf.BrowserSession(fake, timeout=30) as session:
         result = pdf.print_annex_pdf(_page(tmp_path / "a.html", "Phụ lục"), tmp_path / "a.pdf",
@@ -447,7 +463,35 @@ def test_the_browser_keeps_its_crash_reports_in_its_throw_away_folder(tmp_path):
         work = session._work.name
         ours = [d for d in _crash_handler_databases() if d.startswith(work)]
         assert ours and all(d.startswith(str(Path(work) / "config")) for d in ours), _crash_handler_databases()
+        assert _mentioning(work)                       # the browser, its helpers and its crash handler
     assert not Path(work).exists()
+    assert _mentioning(work) == []                     # closed: none of them is left running
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_browser_stops_when_the_process_that_started_it_dies(tmp_path):
+    """A batch killed outright leaves no browser behind: the browser runs in a session of its own
+    (Ctrl-C does not reach it) and quits when its DevTools pipe from the dead process closes."""
+    code = ("import sys, time\n"
+            "from pathlib import Path\n"
+            "from helpers.publish import pdf\n"
+            "session = pdf.BrowserSession()\n"
+            "result = pdf.print_annex_pdf(Path(sys.argv[1]), Path(sys.argv[2]), session=session)\n"
+            "print(result.status, session._work.name, flush=True)\n"
+            "time.sleep(600)\n")
+    page = _page(tmp_path / "a.html", "Phụ lục")
+    holder = subprocess.Popen([sys.executable, "-c", code, str(page), str(tmp_path / "a.pdf")], cwd=PROJECT_ROOT,
+                              stdout=subprocess.PIPE, text=True, env={**os.environ, "TMPDIR": str(tmp_path)})
+    try:
+        status, work = holder.stdout.readline().split()
+        assert status == "built" and _mentioning(work)
+    finally:
+        holder.kill()
+        holder.communicate()
+    deadline = time.monotonic() + 30
+    while _mentioning(work) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _mentioning(work) == []
 
 
 def test_a_failure_reason_skips_chromiums_dbus_noise():
@@ -457,9 +501,9 @@ def test_a_failure_reason_skips_chromiums_dbus_noise():
         "[1:2:1129/002140.1:FATAL:pdf_printer.cc:88] Không ghi được tệp PDF: hết chỗ trên đĩa\n"
         "[1:1:1129/002140.2:ERROR:dbus/object_proxy.cc:572] Failed to call method: org.freedesktop.DBus.NameHasOwner\n"
         "[1:3:1129/002140.3:ERROR:dbus/bus.cc:405] Failed to connect to the bus: Failed to connect to socket\n")
-    reason = pdf._failure_reason(5, stderr)
+    reason = pdf.failure_reason(5, stderr)
     assert reason == ("trình duyệt báo lỗi (mã 5) [1:2:1129/002140.1:FATAL:pdf_printer.cc:88] "
                       "Không ghi được tệp PDF: hết chỗ trên đĩa")
     only_noise = "[1:1:1129/002139.9:ERROR:dbus/bus.cc:405] Failed to connect to the bus\n"
-    assert pdf._failure_reason(1, only_noise).endswith("Failed to connect to the bus")   # nothing better to say
-    assert pdf._failure_reason(1, "") == "trình duyệt báo lỗi (mã 1)"
+    assert pdf.failure_reason(1, only_noise).endswith("Failed to connect to the bus")   # nothing better to say
+    assert pdf.failure_reason(1, "") == "trình duyệt báo lỗi (mã 1)"

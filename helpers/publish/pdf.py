@@ -1,19 +1,17 @@
 """Print the annex HTML to an A4 PDF (and a page-1 screenshot) with a browser on the machine.
 
 Chromium on Debian/Ubuntu (``make setup`` installs it as root), Chrome or Edge on Windows and
-macOS, driven by Playwright (the ``playwright`` package, pinned in requirements.txt, which carries
-its own Node.js driver) through ``executable_path``: Playwright downloads no browser and
-``playwright install`` is never needed. The page size and margins come from the annex's CSS
-(``@page``); the PDF has no header or footer; the browser runs in a throw-away profile with its
-background networking off. Without a browser the result is "skipped" with one Vietnamese line
-saying how to install one: the HTML annex stands on its own.
+macOS. The page size and margins come from the annex's CSS (``@page``); the browser adds no
+header or footer and never touches the network or the user's profile. Without a browser the
+result is "skipped" with one Vietnamese line saying how to install one: the HTML annex stands
+on its own.
 
-A :class:`BrowserSession` keeps one headless browser running and prints page after page in one
-tab; :func:`print_annex_pdf` without a session starts a browser for the page. The batch's process
-keeps its sessions in a :class:`PrintService`, which prints year after year for every worker
-process (:class:`PrintClient`). Playwright's driver and the browser stop with the session, and
-with this process if it dies (the driver quits when its pipe from this process closes, and closes
-the browser); Ctrl-C in the terminal does not stop a print half-way (the batch decides).
+Two ways to print: one browser start per page (``--print-to-pdf``, any platform: the plain
+path), or the fast path of :mod:`helpers.publish.devtools_print`, a
+:class:`~helpers.publish.devtools_print.BrowserSession` that keeps one headless browser running
+and drives it over the DevTools protocol (``--remote-debugging-pipe``, POSIX). The batch's
+process keeps its sessions in a :class:`PrintService`, which prints year after year for every
+worker process.
 """
 
 from __future__ import annotations
@@ -23,18 +21,17 @@ import os
 import queue
 import re
 import shutil
-import signal
+import subprocess
 import sys
 import tempfile
 import threading
-import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass
 from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
+from helpers.publish.devtools_print import STOP_SECONDS, BrowserSession, capture_in_session
 from helpers.storage import write_bytes_atomically
 
 log = logging.getLogger(__name__)
@@ -53,23 +50,14 @@ MACOS_PATHS = (
     "/Applications/Chromium.app/Contents/MacOS/Chromium",
     "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
 )
-# Added to Playwright's own flags (which turn most of these off already): no GPU, no background
-# networking, updates, sync, extensions or default apps, and no window or renderer put in the
-# background (headless Chromium draws no frame for a background tab, and a screenshot of it would
-# wait for ever: puppeteer/puppeteer#4431). --no-sandbox comes from ``sandboxed()``.
-BROWSER_FLAGS = (
-    "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-extensions", "--disable-default-apps", "--no-first-run", "--no-default-browser-check",
-    "--mute-audio", "--hide-scrollbars", "--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
+COMMON_FLAGS = (
+    "--headless", "--disable-gpu", "--no-pdf-header-footer", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
+    "--no-first-run", "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
+    "--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",
 )
-SCREENSHOT_SIZE = (1000, 1414)  # the page-1 screenshot, in CSS pixels (A4 proportions)
+SCREENSHOT_WINDOW = "1000,1414"  # A4 proportions
 TIMEOUT_SECONDS = 180
-SCREENSHOT_SECONDS = 20  # a screenshot (about 0.1 s) is given up after this; the PDF is still printed
-# Page.pdf: paper size and margins from the annex's @page rule (A4 for a page without one), backgrounds
-# printed, no header or footer, tagged (headings and tables for screen readers, as --print-to-pdf writes)
-PDF_OPTIONS = {"format": "A4", "prefer_css_page_size": True, "print_background": True,
-               "display_header_footer": False, "tagged": True}
-STOP_SECONDS = 5
 INSTALL_HINT = {
     "linux": "Không tìm thấy trình duyệt Chromium/Chrome để in PDF, bỏ qua PDF (HTML vẫn được lập); "
              "cài bằng: sudo apt-get install chromium",
@@ -124,10 +112,17 @@ def install_hint(platform: str | None = None) -> str:
     return INSTALL_HINT.get(platform, INSTALL_HINT["linux"])
 
 
-def sandboxed() -> bool:
-    """Whether the browser keeps its sandbox: not as root, where Chromium refuses to start with it
-    (Playwright then passes ``--no-sandbox``)."""
-    return not (hasattr(os, "geteuid") and os.geteuid() == 0)
+def browser_command(browser: Path, profile_dir: Path, action: list[str], url: str) -> list[str]:
+    """The command line printing or capturing ``url`` in a throw-away profile, offline-minded."""
+    return [*launch_command(browser, profile_dir, COMMON_FLAGS), *action, url]
+
+
+def launch_command(browser: Path, profile_dir: Path, flags: tuple[str, ...]) -> list[str]:
+    """The browser with ``flags`` in the profile ``profile_dir`` (and ``--no-sandbox`` as root)."""
+    command = [str(browser), *flags, f"--user-data-dir={profile_dir}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--no-sandbox")  # Chromium refuses to run as root with its sandbox
+    return command
 
 
 def browser_environment(work_dir: Path) -> dict[str, str]:
@@ -144,231 +139,26 @@ def browser_environment(work_dir: Path) -> dict[str, str]:
 STARTUP_NOISE = re.compile(r"dbus/|org\.freedesktop|Failed to connect to the bus", re.IGNORECASE)
 
 
-def _failure_reason(code: int | None, stderr: str) -> str:
+def failure_reason(code: int | None, stderr: str) -> str:
     """"trình duyệt báo lỗi (mã N) <last line the browser wrote on stderr that is not start-up noise>"."""
     lines = stderr.strip().splitlines()
     last = [line for line in lines if not STARTUP_NOISE.search(line)][-1:] or lines[-1:] or [""]
-    return f"trình duyệt báo lỗi{f' (mã {code})' if code is not None else ''} {last[0]}".strip()
+    return f"trình duyệt báo lỗi (mã {code}) {last[0]}".strip()
 
 
-def _first_line(exc: BaseException) -> str:
-    """The first line of a Playwright error, without the name of the call ("Page.goto: ")."""
-    line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-    return re.sub(r"^[A-Za-z]+\.[A-Za-z_]+: ", "", line)
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    return isinstance(exc, PlaywrightTimeout)
-
-
-def _launch_failure(exc: BaseException, timeout: float) -> str:
-    """Why the browser did not start: from Playwright's log of the launch, the browser's exit code
-    and the last line it wrote on stderr."""
-    if _is_timeout(exc):
-        return f"trình duyệt không trả lời sau {timeout:g} giây"
-    text = str(exc)
-    code = re.search(r"exitCode=(-?\d+)", text)
-    stderr = "\n".join(re.findall(r"^\s*- \[pid=\d+\]\[err\] (.*)$", text, re.MULTILINE))
-    if code is None and not stderr:
-        return f"không chạy được trình duyệt ({_first_line(exc)})"
-    return _failure_reason(int(code.group(1)) if code else None, stderr)
-
-
-class BrowserError(Exception):
-    """The browser of a session failed: the message is one Vietnamese line for the result.
-
-    ``stopped`` says the browser process is gone (crashed, killed, or failed to start)."""
-
-    def __init__(self, reason: str, *, stopped: bool = False):
-        super().__init__(reason)
-        self.stopped = stopped
-
-
-class BrowserSession:
-    """One headless browser kept running to print page after page, driven by Playwright.
-
-    ``start()`` launches it (a throw-away profile and folders, the flags above); ``capture()``
-    prints one page, always in the same tab; ``close()`` (or leaving a ``with`` block) stops the
-    browser and Playwright's driver. Every call has a deadline: a browser that does not answer in
-    ``timeout`` seconds is killed and the call raises :class:`BrowserError`, as it does when the
-    browser died or failed. Playwright's sync API works only in the thread that started it: the
-    session runs it in a thread of its own, so any thread (and a notebook, whose thread runs an
-    event loop) may call the session, one call at a time. The browser chosen is ``browser`` or
-    :func:`find_browser`'s (None: no browser).
-    """
-
-    def __init__(self, browser: Path | None = None, *, timeout: float = TIMEOUT_SECONDS):
-        self.browser = Path(browser) if browser is not None else find_browser()
-        self.timeout = timeout
-        self.starts = 0                     # how many times a browser was launched
-        self.pid: int | None = None         # the browser's main process while it runs
-        self._thread: ThreadPoolExecutor | None = None
-        self._playwright = self._context = self._page = None
-        self._work: tempfile.TemporaryDirectory | None = None
-        self._timed_out = False
-
-    def __enter__(self) -> BrowserSession:
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.close()
-
-    @property
-    def running(self) -> bool:
-        """Whether the browser is running and connected (as Playwright last saw it)."""
-        context = self._context
-        return context is not None and context.browser is not None and context.browser.is_connected()
-
-    @property
-    def work_dir(self) -> Path | None:
-        """The throw-away folder of the running browser (its profile, configuration and cache)."""
-        return Path(self._work.name) if self._work is not None else None
-
-    def start(self) -> None:
-        """Launch the browser (stopping any earlier one)."""
-        if self.browser is None:
-            raise BrowserError(install_hint(), stopped=True)
-        self._in_thread(self._start)
-
-    def capture(self, url: str, *, screenshot: bool = True) -> tuple[bytes, bytes | None]:
-        """The PDF of ``url`` and, if asked, a PNG of its first screen (``SCREENSHOT_SIZE``).
-
-        Loads the page in the browser's tab, waits for its load event, prints. On any failure the
-        browser is stopped (the next ``start()`` gets a fresh one) and :class:`BrowserError` raised.
-        """
-        return self._in_thread(self._capture, url, screenshot)
-
-    def close(self) -> None:
-        """Stop the browser and Playwright's driver, delete the profile. Safe to call twice."""
-        if self._thread is not None:
-            self._in_thread(self._close)
-            self._thread.shutdown()
-            self._thread = None
-
-    def _in_thread(self, function: Callable, *args):
-        if self._thread is None:
-            self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="browser-session")
-        return self._thread.submit(function, *args).result()
-
-    def _start(self) -> None:
-        self._close()
-        self._work = tempfile.TemporaryDirectory(prefix="xhht-browser-", ignore_cleanup_errors=True)
-        work = Path(self._work.name)
-        self.starts += 1
-        try:
-            from playwright.sync_api import sync_playwright
-        except ImportError as exc:
-            self._close()
-            raise BrowserError("thiếu gói playwright để in PDF; cài bằng: pip install -r requirements.txt",
-                               stopped=True) from exc
-        try:
-            self._playwright = sync_playwright().start()
-            width, height = SCREENSHOT_SIZE
-            # handle_sigint=False: Ctrl-C in the terminal leaves the browser to the batch (the driver ignores it)
-            self._context = self._playwright.chromium.launch_persistent_context(
-                work / "profile", executable_path=self.browser, headless=True, args=list(BROWSER_FLAGS),
-                chromium_sandbox=sandboxed(), env=browser_environment(work), handle_sigint=False,
-                timeout=self.timeout * 1000, viewport={"width": width, "height": height}, device_scale_factor=1)
-            self._page = self._context.pages[0] if self._context.pages else self._context.new_page()
-            devtools = self._context.browser.new_browser_cdp_session()
-            processes = devtools.send("SystemInfo.getProcessInfo")["processInfo"]
-            devtools.detach()
-            self.pid = next(p["id"] for p in processes if p["type"] == "browser")
-        except Exception as exc:  # noqa: BLE001 - every failure to start becomes the result's reason
-            self._close()
-            raise BrowserError(_launch_failure(exc, self.timeout), stopped=True) from exc
-
-    def _capture(self, url: str, screenshot: bool) -> tuple[bytes, bytes | None]:
-        if self._page is None:
-            raise BrowserError("trình duyệt chưa chạy", stopped=True)
-        deadline = time.monotonic() + self.timeout
-        self._timed_out = False
-        watchdog = threading.Timer(self.timeout, self._kill, args=(self.pid, True))  # Page.pdf has no timeout
-        watchdog.daemon = True
-        watchdog.start()
-        try:
-            self._page.goto(url, wait_until="load", timeout=self.timeout * 1000)
-            shot = self._screenshot(deadline) if screenshot else None
-            printed = self._page.pdf(**PDF_OPTIONS)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes the result's reason
-            watchdog.cancel()
-            stopped = not self.running
-            if self._timed_out or _is_timeout(exc):
-                reason, stopped = f"trình duyệt không trả lời sau {self.timeout:g} giây", False
-            elif stopped:
-                reason = f"trình duyệt dừng giữa chừng ({_first_line(exc)})"
-            elif "net::" in str(exc):
-                reason = f"trình duyệt không mở được trang ({_first_line(exc)})"
-            else:
-                reason = f"trình duyệt báo lỗi ({_first_line(exc)})"
-            self._close()
-            raise BrowserError(reason, stopped=stopped) from exc
-        finally:
-            watchdog.cancel()
-        return printed, shot
-
-    def _screenshot(self, deadline: float) -> bytes | None:
-        """A PNG of the tab's first screen, or None (with a warning) if none comes in
-        SCREENSHOT_SECONDS: the screenshot is a preview, the PDF matters."""
-        seconds = min(SCREENSHOT_SECONDS, max(0.001, deadline - time.monotonic()))
-        try:
-            return self._page.screenshot(type="png", timeout=seconds * 1000)
-        except Exception as exc:
-            if not _is_timeout(exc) or not self.running or time.monotonic() >= deadline:
-                raise
-            log.warning("PDF: trang 1 không chụp được sau %s giây; vẫn in PDF", SCREENSHOT_SECONDS)
-            return None
-
-    def _kill(self, pid: int | None, timed_out: bool = False) -> None:
-        """Kill the browser (from the watchdog's thread: the session's own is waiting for it)."""
-        self._timed_out = self._timed_out or timed_out
-        if pid is None:
-            return
-        try:
-            if hasattr(os, "killpg"):
-                os.killpg(pid, signal.SIGKILL)   # Playwright starts the browser leading its own process group
-            else:
-                os.kill(pid, signal.SIGTERM)     # Windows: terminates the process
-        except (ProcessLookupError, PermissionError):
-            pass
-
-    def _close(self) -> None:
-        context, driver = self._context, self._playwright
-        self._context = self._playwright = self._page = None
-        # a browser that does not quit when asked is killed
-        watchdog = threading.Timer(STOP_SECONDS, self._kill, args=(self.pid,))
-        watchdog.daemon = True
-        watchdog.start()
-        self.pid = None
-        try:
-            for stop in (context.close if context is not None else None, driver.stop if driver is not None else None):
-                if stop is not None:
-                    try:
-                        stop()
-                    except Exception:  # noqa: BLE001 - the browser or the driver is already gone
-                        pass
-        finally:
-            watchdog.cancel()
-        if self._work is not None:
-            self._work.cleanup()
-            self._work = None
-
-
-def _capture_in_session(session: BrowserSession, url: str, screenshot: bool) -> tuple[bytes, bytes | None] | str:
-    """The page printed by the session's browser, started if it is not running, and started once
-    more if it was running but died during this print; else the reason it failed."""
-    while True:
-        was_running = session.running
-        try:
-            if not was_running:
-                session.start()
-            return session.capture(url, screenshot=screenshot)
-        except BrowserError as exc:
-            if not (was_running and exc.stopped):
-                return str(exc)
-            log.warning("PDF: %s; khởi động lại trình duyệt", exc)
+def _run(command: list[str], produced: Path) -> str:
+    """Run the browser (its throw-away folders beside ``produced``); the empty string on success,
+    else a short reason."""
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False,
+                              env=browser_environment(Path(produced).parent))
+    except subprocess.TimeoutExpired:
+        return f"trình duyệt không trả lời sau {TIMEOUT_SECONDS} giây"
+    except OSError as exc:
+        return f"không chạy được trình duyệt ({exc})"
+    if done.returncode != 0 or not produced.is_file() or produced.stat().st_size == 0:
+        return failure_reason(done.returncode, done.stderr or "")
+    return ""
 
 
 def print_annex_pdf(html_path: Path, pdf_path: Path, *, screenshot_path: Path | None = None,
@@ -377,21 +167,40 @@ def print_annex_pdf(html_path: Path, pdf_path: Path, *, screenshot_path: Path | 
 
     With ``session`` the page is printed by that session's long-running browser (started if need
     be; ``browser`` is then not used); without, one browser (``browser`` or the one found) is
-    started for this page and stopped after it. Never raises for a missing or failing browser:
-    the result says what happened. The files are written whole or not at all.
+    started for this page. Never raises for a missing or failing browser: the result says what
+    happened. The files are written whole or not at all.
     """
-    own = session is None
-    if own:
-        session = BrowserSession(browser)
-    if session.browser is None:
+    if session is not None:
+        browser = session.browser
+    browser = browser or find_browser()
+    if browser is None:
         reason = install_hint()
         log.warning(reason)
         return PdfResult("skipped", reason)
-    try:
-        captured = _capture_in_session(session, Path(html_path).resolve().as_uri(), screenshot_path is not None)
-    finally:
-        if own:
-            session.close()
+    if session is not None and session.supported:
+        return _print_in_session(session, html_path, pdf_path, screenshot_path)
+    url = Path(html_path).resolve().as_uri()
+    with tempfile.TemporaryDirectory(prefix="xhht-browser-") as work:
+        work_dir = Path(work)
+        printed, captured = work_dir / "annex.pdf", work_dir / "page1.png"
+        # one browser start does both: the PDF, and the screenshot of the page's first screen
+        action = [f"--print-to-pdf={printed}"]
+        if screenshot_path is not None:
+            action += [f"--screenshot={captured}", f"--window-size={SCREENSHOT_WINDOW}"]
+        error = _run(browser_command(browser, work_dir / "profile", action, url), printed)
+        if error:
+            log.warning("PDF: %s", error)
+            return PdfResult("failed", error, browser=str(browser))
+        write_bytes_atomically(pdf_path, printed.read_bytes())
+        shot = None
+        if screenshot_path is not None and captured.is_file():
+            shot = write_bytes_atomically(screenshot_path, captured.read_bytes())
+    return PdfResult("built", pdf=Path(pdf_path), screenshot=shot, browser=str(browser))
+
+
+def _print_in_session(session: BrowserSession, html_path: Path, pdf_path: Path,
+                      screenshot_path: Path | None) -> PdfResult:
+    captured = capture_in_session(session, Path(html_path).resolve().as_uri(), screenshot_path is not None)
     if isinstance(captured, str):
         log.warning("PDF: %s", captured)
         return PdfResult("failed", captured, browser=str(session.browser))
@@ -405,14 +214,14 @@ class PrintService:
     """Browsers for several processes: this process keeps ``browsers`` browser sessions
     (:class:`BrowserSession`) and prints the pages that other processes (:class:`PrintClient`) ask
     for, each page on a free browser (a browser prints one page at a time; a page waits while every
-    browser is busy). The browsers start with the first page that needs them.
+    browser is busy).
 
-    A browser's start and its first page cost about 2 s of CPU more than a later page (fonts, the
-    renderer, the PDF compositor), and Playwright's driver some more: paid once per browser, not
-    once per worker process; the batch keeps one browser for every two workers. The requests come
-    over an authenticated local connection (``multiprocessing.connection``: a Unix socket, a named
-    pipe on Windows) and are served by threads of this process. Use it as a context manager, or
-    call ``close()``: it stops the browsers.
+    The batch's worker processes each used to keep a browser of their own. A browser's start and
+    its first page cost several times the CPU of a later page (fonts, the renderer, the PDF
+    compositor), paid once per browser; the batch keeps one browser for every two workers. The
+    requests come over an authenticated local connection (``multiprocessing.connection``: a Unix
+    socket, a named pipe on Windows) and are served by threads of this process. Use it as a
+    context manager, or call ``close()``: it stops the browsers.
     """
 
     def __init__(self, session: BrowserSession | None = None, *, browsers: int = 1):
