@@ -425,7 +425,7 @@ def main() -> None:
         if not args.skip_fast_paths:
             part_zip_reader(args.fast_paths_size, env, args.scale_timeout, max(1, args.turns))
             part_csv_writer(args.fast_paths_size, max(1, args.turns))
-            import pdf_engines   # bench/pdf_engines.py: the DevTools client against Playwright, per page
+            import pdf_engines  # bench/pdf_engines.py: the DevTools client against Playwright, per page
 
             pdf_engines.run(max(1, args.turns), env)
     print(f"Peak memory of this script's children: "
