@@ -100,7 +100,7 @@ def test_quality_section_carries_the_year_on_year_warnings(sample_build):
     """The indicator step's jump check (2024 against 2023's clean values) reaches the annex."""
     def text_of(year: int) -> str:
         parser = _Collector()
-        parser.feed((sample_build["output"] / str(year) / f"annex_{year}.html").read_text(encoding="utf-8"))
+        parser.feed((sample_build["output"] / str(year) / f"analysis_{year}.html").read_text(encoding="utf-8"))
         return " ".join(" ".join(parser.text).split())
 
     jump = "của đơn vị 19996 thay đổi bất thường so với năm trước (0 → 209)"
@@ -158,7 +158,7 @@ def test_quality_section_is_quality_csv(sample_build):
 
     for year in (2023, 2024):
         quality = pd.read_csv(sample_build["processed"] / str(year) / "quality.csv", encoding="utf-8-sig")
-        html = (sample_build["output"] / str(year) / f"annex_{year}.html").read_text(encoding="utf-8")
+        html = (sample_build["output"] / str(year) / f"analysis_{year}.html").read_text(encoding="utf-8")
         section = html[html.index("Chất lượng số liệu"):html.index("Nguồn gốc số liệu")]
         parser = _Collector()
         parser.feed(section)

@@ -173,7 +173,7 @@ def test_vietnamese_text_renders_without_missing_glyphs(inputs):
 
 
 def test_html_embeds_the_charts_inline_with_alt_text(sample_build, charts_2023):
-    html = (sample_build["output"] / "2023" / "annex_2023.html").read_text(encoding="utf-8")
+    html = (sample_build["output"] / "2023" / "analysis_2023.html").read_text(encoding="utf-8")
     parser = _Images()
     parser.feed(html)
     assert len(parser.images) == len(charts_2023[0])
@@ -185,8 +185,8 @@ def test_html_embeds_the_charts_inline_with_alt_text(sample_build, charts_2023):
 
 
 def test_pdf_carries_the_chart_words_as_text(sample_build, charts_2023, inputs):
-    """Chart titles are text in the printed annex too (found by search, copied, read aloud)."""
-    path = sample_build["output"] / "2023" / "annex_2023.pdf"
+    """Chart titles are text in the printed analysis report too (found by search, copied, read aloud)."""
+    path = sample_build["output"] / "2023" / "analysis_2023.pdf"
     if not path.exists():
         pytest.skip("no browser on this machine: no PDF")
     text = " ".join(subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True,

@@ -66,7 +66,7 @@ def test_no_sentence_when_its_data_is_missing(inputs):
 
 
 def test_html_has_the_draft_section(sample_build):
-    html = (sample_build["output"] / "2023" / "annex_2023.html").read_text(encoding="utf-8")
+    html = (sample_build["output"] / "2023" / "analysis_2023.html").read_text(encoding="utf-8")
     assert "Nội dung gợi ý cho báo cáo" in html
     assert "đạt 97,29 % (chỉ tiêu 99 %)" in html
 

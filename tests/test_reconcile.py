@@ -235,13 +235,23 @@ def build(computed_2023, catalogue, rules, level: str) -> pd.DataFrame:
     standards, criteria = rules
     ctx = context(YEAR, level, communes=communes, catalogue=catalogue, standards=standards, criteria=criteria)
     assert ctx.entity.code == DISTRICT
-    return annex.build_annex(indicators, project_indicators(history, 2025), ctx).table
+    return annex.build_annex(indicators, project_indicators(history, 2025), ctx)
 
 
-def footnote_kinds(table: pd.DataFrame, row_id: str) -> dict[str, str]:
-    hit = table[table["row_id"] == row_id]
+def footnote_kinds(built, row_id: str) -> dict[str, str]:
+    """The official footnotes of a row and its caveats for the analyst, by kind."""
+    hit = built.table[built.table["row_id"] == row_id]
     assert len(hit) == 1
-    return dict(hit.iloc[0]["footnotes"])
+    caveats = built.caveats[built.caveats["indicator_id"] == row_id]
+    return {**dict(hit.iloc[0]["footnotes"]), **dict(zip(caveats["kind"], caveats["text"], strict=True))}
+
+
+def test_caveats_stay_out_of_the_official_annex(computed_2023, catalogue, rules):
+    built = build(computed_2023, catalogue, rules, "national")
+    official = [kind for notes in built.table["footnotes"] for kind, _ in notes]
+    assert set(official) <= set(annex.OFFICIAL_FOOTNOTES)
+    assert {"target", "standard"} <= set(built.caveats["kind"])
+    assert not any("chưa được đối chiếu" in text for text in built.footnotes)
 
 
 def test_unverified_target_is_footnoted(computed_2023, catalogue, rules):
@@ -252,7 +262,7 @@ def test_unverified_target_is_footnoted(computed_2023, catalogue, rules):
     assert "target" in footnote_kinds(table, "II.1")
     assert "target" not in footnote_kinds(table, "L.8")  # QĐ 387, verified = true
     assert "target" not in footnote_kinds(table, "I.3")  # no national target for I.3
-    assert annex.target_text(next(table[table["row_id"] == "I.1"].itertuples())) == "70"
+    assert annex.target_text(next(table.table[table.table["row_id"] == "I.1"].itertuples())) == "70"
 
 
 def test_verified_targets_are_not_footnoted(computed_2023, catalogue, rules):
@@ -266,9 +276,8 @@ def test_unverified_standard_is_footnoted(computed_2023, catalogue, rules):
     i6 = footnote_kinds(table, "I.6")  # PCTHCS3 ← PCTHCS2 (unverified)
     assert "Chuẩn phổ cập giáo dục trung học cơ sở mức độ 2" in i6["standard"]
     assert "standard" not in footnote_kinds(table, "I.1")  # XMC2 ← XMC1, all verified
-    numbered, texts = annex.number_footnotes(table)
-    assert any("mức độ 2" in text for text in texts)
-    assert all(mark <= len(texts) for marks in numbered["marks"] for mark in marks)
+    assert any("mức độ 2" in text for text in table.caveats["text"])
+    assert all(mark <= len(table.footnotes) for marks in table.table["marks"] for mark in marks)
 
 
 # --------------------------------------------------------------------------- the declared figures as written

@@ -9,7 +9,7 @@ the keys of its footnotes. Nothing is formatted until :func:`target_text`, :func
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
@@ -25,6 +25,7 @@ from helpers.compute.rules import (
 from helpers.numbers import format_number
 from helpers.reference import ReportingYear
 
+CAVEAT_COLUMNS = ["indicator_id", "label", "kind", "text"]
 MAIN_GROUPS = ("I", "II", "III", "IV")  # the seed's table; other groups go to the extra table
 ANNEX_COLUMNS = ["row_id", "row_kind", "style", "tt", "label", "indicator_id", "kind", "target", "target_decimals",
                  "value", "decimals", "status", "shown_status", "met", "total", "note", "projected", "footnotes"]
@@ -37,15 +38,22 @@ NOTE_TARGET_YEAR = "target_year_reached"
 NOTE_STANDARD_SHARE = "standard_share"
 
 
+# Footnote kinds printed in the official annex (facts an official signs: where a target comes
+# from, which communes sent nothing); the others are caveats for the analyst, in the analysis report.
+OFFICIAL_FOOTNOTES = ("fallback", "missing")
+
+
 @dataclass(frozen=True)
 class Annex:
-    """The annex of one reporting year: its typed rows, numbered footnotes and header texts."""
+    """The annex of one reporting year: its typed rows, numbered official footnotes, the caveats
+    the analyst must check before signing, and header texts."""
 
     ctx: ReportingYear
     table: pd.DataFrame
     footnotes: list[str]
     target_header: str
     projection_years: list[int]
+    caveats: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CAVEAT_COLUMNS))
 
     @property
     def main(self) -> pd.DataFrame:
@@ -160,10 +168,15 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
                 "note": note, "projected": projected, "footnotes": _footnotes(ind, d, ctx, sources, names),
             })
     table = pd.DataFrame(rows, columns=ANNEX_COLUMNS)
+    caveats = pd.DataFrame([{"indicator_id": r["indicator_id"], "label": r["label"], "kind": kind, "text": text}
+                            for r in rows for kind, text in r["footnotes"] if kind not in OFFICIAL_FOOTNOTES],
+                           columns=CAVEAT_COLUMNS)
+    table["footnotes"] = [[(k, x) for k, x in notes if k in OFFICIAL_FOOTNOTES] for notes in table["footnotes"]]
     table, footnotes = number_footnotes(table)
     header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year)
     years = sorted({int(y) for used in projection["years_used"] for y in str(used).split(",") if y})
-    return Annex(ctx=ctx, table=table, footnotes=footnotes, target_header=header, projection_years=years)
+    return Annex(ctx=ctx, table=table, footnotes=footnotes, target_header=header, projection_years=years,
+                 caveats=caveats)
 
 
 def number_footnotes(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -7,7 +7,7 @@ import math
 
 import pandas as pd
 
-from helpers.compute.rules import STATUS_MET
+from helpers.compute.rules import STATUS_MET, STATUS_MISSING, STATUS_NOT_APPLICABLE, STATUS_NOT_MET
 from helpers.numbers import format_number
 from helpers.reference import ReportingYear
 
@@ -58,3 +58,35 @@ def shortfall_to_target(rows: pd.DataFrame, directions: pd.Series | None = None)
     whole = needed.apply(lambda v: pd.NA if pd.isna(v) else max(0, math.ceil(round(float(v), 9))))
     # a rate on the right side of its target (decided on the exact value) lacks nothing
     return whole.astype("Int64").mask(rows["status"] == STATUS_MET, 0)
+
+
+def commune_matrix(indicators: pd.DataFrame, ctx: ReportingYear) -> pd.DataFrame:
+    """Communes as rows, rate indicators as columns (their ids), the value rounded as shown; the
+    entity's row last. ``attrs["cells"]`` holds per row each cell's text and whether it is below
+    its target (status "Chưa đạt"), for the HTML and Excel to mark."""
+    catalogue = ctx.ref.catalogue
+    rates = catalogue[catalogue["kind"] == "rate"].set_index("id")
+    names = ctx.communes.set_index("code")["full_name"]
+    year_rows = indicators[(indicators["year"] == ctx.year) & indicators["indicator_id"].isin(rates.index)]
+    analysis = ctx.ref.wording["analysis"]
+    words = {STATUS_NOT_APPLICABLE: analysis["matrix_not_applicable"], STATUS_MISSING: analysis["matrix_missing"]}
+    order = [*ctx.communes["code"], ctx.entity.code]
+    records, cells = [], []
+    for code in order:
+        mine = year_rows[year_rows["unit_code"] == code].set_index("indicator_id")
+        if mine.empty:
+            continue
+        unit = names.get(code, ctx.entity.name[:1].upper() + ctx.entity.name[1:])
+        record, shown = {"unit_code": code, "unit": unit}, {"unit": unit}
+        for indicator_id in rates.index:
+            value = mine["value"].get(indicator_id, pd.NA)
+            status = mine["status"].get(indicator_id, "")
+            decimals = int(rates.loc[indicator_id, "decimals"])
+            record[indicator_id] = value
+            text = format_number(value, decimals) if pd.notna(value) else words.get(status, status)
+            shown[indicator_id] = (text, status == STATUS_NOT_MET)
+        records.append(record)
+        cells.append(shown)
+    matrix = pd.DataFrame(records, columns=["unit_code", "unit", *rates.index])
+    matrix.attrs["cells"] = cells
+    return matrix

@@ -23,8 +23,8 @@ STYLE = """
 .annex h2{font-size:13pt;margin:1.4em 0 .4em}
 .annex table{border-collapse:collapse;width:100%;margin-bottom:.6em;table-layout:auto}
 .annex th,.annex td{border:1px solid #000;padding:.25em .4em;vertical-align:top;text-align:left!important}
-.annex table.main th:nth-child(1){width:6%}.annex table.main th:nth-child(2){width:44%}
-.annex table.main th:nth-child(3){width:17%}.annex table.main th:nth-child(4){width:13%}
+.annex table.main th:nth-child(1){width:5%}.annex table.main th:nth-child(2){width:47%}
+.annex table.main th:nth-child(3){width:15%}.annex table.main th:nth-child(4){width:12%}
 .annex th{background:#f0f0f0;text-align:center}
 .annex thead{display:table-header-group}
 .annex tr{page-break-inside:avoid;break-inside:avoid}
@@ -33,6 +33,7 @@ STYLE = """
 .annex th{text-align:center!important}
 .annex tr.group td{font-weight:bold}
 .annex tr.italic td.label{font-style:italic}
+.annex sup.fn{font-size:.75em;white-space:nowrap}
 .annex .st-ok{color:#1a5e20}
 .annex .st-bad{color:#a00000}
 .annex .footnotes{font-size:11pt}
@@ -42,21 +43,35 @@ STYLE = """
 .annex h1{font-weight:bold}
 .annex tbody tr,.annex tbody tr:nth-child(odd),.annex tbody tr:nth-child(even){background:#fff!important}
 .annex table.small td{overflow-wrap:anywhere}
-.annex figure.chart{margin:0 0 1.2em;break-inside:avoid;page-break-inside:avoid}
-.annex figure.chart img{width:100%;max-width:800px;height:auto;display:block}
+.annex table.matrix{font-size:9pt}
+.annex table.matrix th{font-size:8pt;font-weight:normal}
+.annex table.matrix td.below{font-weight:bold;
+ background:repeating-linear-gradient(45deg,#fff,#fff 3px,#e6e6e6 3px,#e6e6e6 5px)!important}
+.annex .charts{display:flex;flex-wrap:wrap;gap:.6em 2%}
+.annex figure.chart{margin:0 0 .6em;width:32%;break-inside:avoid;page-break-inside:avoid}
+.annex figure.chart img{width:100%;height:auto;display:block}
 .annex p.draft{text-align:justify;text-indent:2em;margin:.3em 0;line-height:1.45}
 .annex .intro{font-style:italic;font-size:11pt}
-@page{size:A4;margin:18mm 15mm 18mm 20mm}
+.annex .working{border:1px solid #000;padding:.3em .6em;font-size:11pt;margin-bottom:1em}
+@page{size:A4;margin:15mm 12mm 16mm 18mm;
+ @bottom-center{content:"Trang " counter(page) "/" counter(pages);font-family:"DejaVu Serif",serif;font-size:9pt}}
 @media print{
  .jp-OutputArea-child{break-inside:auto!important;page-break-inside:auto!important}
- .annex{max-width:none;font-size:12pt}
- .annex h1{font-size:13pt}
+ .annex{max-width:none;font-size:11pt}
+ .annex h1{font-size:12pt;margin-top:.3em}
+ .annex .head{margin-bottom:.4em}
+ .annex .attachment{margin-bottom:.5em}
  .annex table.main{table-layout:fixed}
- .annex table.main th:nth-child(2){width:42%}.annex table.main th:nth-child(3){width:16%}
- .annex table.main th:nth-child(4){width:14%}.annex table.main th:nth-child(5){width:22%}
+ .annex table.main th{font-size:9pt;font-weight:bold;padding:.15em .25em;line-height:1.15}
+ .annex table.main td{padding:.12em .3em;line-height:1.2}
+ .annex table.main th:nth-child(2){width:47%}.annex table.main th:nth-child(3){width:15%}
+ .annex table.main th:nth-child(4){width:12%}.annex table.main th:nth-child(5){width:21%}
+ .annex tbody.group-block{break-inside:avoid}
+ .annex .footnotes{font-size:9.5pt}
  .annex .scroll{overflow:visible}
  .annex h1,.annex h2{break-after:avoid;page-break-after:avoid}
  .annex .st-ok,.annex .st-bad{color:#000}
+ .annex figure.chart{width:32%}
 }
 </style>
 """
@@ -84,8 +99,10 @@ def render_annex_table(rows: pd.DataFrame, annex: Annex) -> str:
     out = ['<div class="scroll"><table class="main">', "<thead><tr>"]
     for text in (cols["tt"], cols["label"], annex.target_header, cols["result"], cols["note"]):
         out.append(f"<th>{esc(text)}</th>")
-    out.append("</tr></thead><tbody>")
-    for row in rows.itertuples(index=False):
+    out.append("</tr></thead><tbody class=\"group-block\">")
+    for i, row in enumerate(rows.itertuples(index=False)):
+        if row.row_kind == "group" and i:
+            out.append('</tbody><tbody class="group-block">')   # a page breaks between groups only
         # each footnote mark in an element of its own, "(1)", apart from the label's last word
         marks = "".join(f' <sup class="fn">({m})</sup>' for m in row.marks)
         klass = "group" if row.row_kind == "group" else row.style
@@ -158,7 +175,7 @@ def render_charts_section(title: str, intro: str, charts: list, notes: list[str]
     as an inline image, then a sentence for each indicator that has nothing to draw."""
     figures = [f'<figure class="chart">{image_tag(chart.image, chart.mime, chart.alt)}</figure>'
                for chart in charts]
-    body = f'<p class="intro">{esc(intro)}</p>' + "".join(figures)
+    body = f'<p class="intro">{esc(intro)}</p><div class="charts">' + "".join(figures) + "</div>"
     body += "".join(f'<p class="small">{esc(note)}</p>' for note in notes)
     return render_section(title, body)
 
@@ -170,3 +187,51 @@ def render_narrative_section(title: str, intro: str, paragraphs: list[str], note
     body += "".join(f'<p class="draft">- {esc(text)}</p>' for text in paragraphs)
     body += "".join(f'<p class="small"><i>{esc(note)}</i></p>' for note in notes)
     return render_section(title, body)
+
+
+def render_analysis_head(ctx) -> str:
+    """The head of the analysis report (the analyst's document, not the annex to sign), with the
+    style sheet of every section below it."""
+    words = ctx.ref.wording["analysis"]
+    entity = ctx.entity
+    return "".join([
+        STYLE, "<style>@page{size:A4 landscape}</style>",   # the analyst's document: wide tables, charts side by side
+        '<div class="annex">',
+        f'<div class="head"><div class="body-name">{esc(entity.issuing_body)}</div></div>',
+        f"<h1>{esc(words['title'].format(year=ctx.year))}</h1>",
+        f'<p class="attachment">{esc(words["subtitle"].format(entity=entity.name, year=ctx.year))}</p>',
+        f'<p class="working">{esc(words["working"])}</p></div>',
+    ])
+
+
+def render_caveats(annex: Annex) -> str:
+    """What the analyst must check before the annex is signed: unverified targets and thresholds,
+    values outside their plausible range (each with its indicator)."""
+    words = annex.ctx.ref.wording["analysis"]
+    if annex.caveats.empty:
+        return render_section(words["caveats"], f'<p class="small">{esc(words["no_caveats"])}</p>')
+    items = "".join(f"<li><b>{esc(c.indicator_id)}</b> {esc(c.label)}: {esc(c.text)}</li>"
+                    for c in annex.caveats.itertuples(index=False))
+    return render_section(words["caveats"], f'<p class="intro">{esc(words["caveats_intro"])}</p><ul>{items}</ul>')
+
+
+def render_matrix(matrix: pd.DataFrame, ctx) -> str:
+    """The per-commune matrix (communes as rows, indicators as columns); a cell below its target
+    is hatched and bold. ``matrix`` comes from
+    :func:`helpers.publish.commune_tables.commune_matrix`."""
+    words = ctx.ref.wording["analysis"]
+    columns = [c for c in matrix.columns if c not in ("unit_code", "unit")]
+    out = [f'<div class="annex"><h2>{esc(words["matrix"])}</h2>',
+           f'<p class="intro">{esc(words["matrix_intro"])}</p>',
+           '<table class="matrix"><thead><tr>', f"<th>{esc(words['matrix_unit'])}</th>"]
+    out += [f'<th data-indicator="{esc(c)}">{esc(c)}</th>' for c in columns]
+    out.append("</tr></thead><tbody>")
+    for record in matrix.attrs["cells"]:
+        out.append(f"<tr><td>{esc(record['unit'])}</td>")
+        for column in columns:
+            text, below = record[column]
+            out.append(f'<td class="num{" below" if below else ""}">{esc(text)}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    out.append(f'<p class="small">{esc(words["matrix_legend"])}</p></div>')
+    return "".join(out)

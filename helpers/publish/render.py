@@ -1,7 +1,10 @@
-"""Render an executed annex notebook as one self-contained HTML file."""
+"""Render the executed annex notebook as two self-contained HTML documents: the official annex
+(cells tagged ``official``: what an official signs) and the analysis report (cells tagged
+``analysis``: everything an analyst checks first)."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import re
 from pathlib import Path
@@ -17,6 +20,7 @@ from helpers.storage import write_text_atomically
 
 TEMPLATES = Path(__file__).parent / "nbconvert_templates"
 REMOVED_TAGS = {"parameters", "injected-parameters", "notebook-only"}
+OFFICIAL, ANALYSIS = "official", "analysis"   # the cell tags of 03_annex's two documents
 EXTERNAL_URL = re.compile(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//|@import|url\(\s*["']?(?:https?:)?//""",
                           re.IGNORECASE)
 
@@ -77,7 +81,32 @@ def external_references(html_text: str) -> list[str]:
     return [m.group(0) for m in EXTERNAL_URL.finditer(html_text)]
 
 
-def render_annex_html(executed_notebook: Path, html_path: Path, title: str) -> Path:
-    """Write the annex HTML next to the executed notebook, atomically."""
+def document_of(notebook: nbformat.NotebookNode, document: str) -> nbformat.NotebookNode:
+    """The notebook with only the cells of ``document`` (``official`` or ``analysis``) among the
+    tagged ones; untagged cells (parameters, imports, loading) are kept and hidden as usual."""
+    other = ANALYSIS if document == OFFICIAL else OFFICIAL
+    kept = copy.copy(notebook)
+    kept.cells = [c for c in notebook.cells if other not in c.get("metadata", {}).get("tags", [])]
+    return kept
+
+
+def render_documents(executed_notebook: Path, annex_path: Path, analysis_path: Path, *, annex_title: str,
+                     analysis_title: str) -> tuple[Path, Path]:
+    """Write the annex and the analysis report of an executed 03_annex notebook, atomically."""
     notebook = nbformat.read(executed_notebook, as_version=4)
-    return write_text_atomically(html_path, notebook_to_html(notebook, title))
+    write_text_atomically(annex_path, notebook_to_html(document_of(notebook, OFFICIAL), annex_title))
+    write_text_atomically(analysis_path, notebook_to_html(document_of(notebook, ANALYSIS), analysis_title))
+    return annex_path, analysis_path
+
+
+def analysis_path_of(annex_path: Path) -> Path:
+    """Where the analysis report of an annex goes: ``analysis_<year>.html`` beside ``annex_<year>.html``."""
+    return Path(annex_path).with_name(Path(annex_path).name.replace("annex_", "analysis_", 1))
+
+
+def render_annex_html(executed_notebook: Path, html_path: Path, title: str) -> Path:
+    """Write the official annex of an executed notebook, and its analysis report beside it
+    (:func:`analysis_path_of`), atomically; returns the annex's path."""
+    render_documents(executed_notebook, html_path, analysis_path_of(html_path), annex_title=title,
+                     analysis_title=title.replace("Phụ lục", "Báo cáo phân tích", 1))
+    return Path(html_path)
