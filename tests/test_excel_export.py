@@ -123,3 +123,25 @@ def test_write_text_never_makes_a_formula():
     buffer = io.BytesIO()
     sheet.parent.save(buffer)
     assert load_workbook(buffer)["Sheet"]["A1"].value == HOSTILE[0]
+
+
+def test_workbook_mirrors_the_annex_and_the_analysis_report(book_2023, sample_build):
+    sheets = load_annex_wording()["excel"]
+    assert book_2023.sheetnames == [sheets["annex_sheet"], sheets["matrix_sheet"], sheets["communes_sheet"],
+                                    sheets["caveats_sheet"], sheets["reconciliation_sheet"],
+                                    sheets["quality_sheet"]]
+    matrix = book_2023[sheets["matrix_sheet"]]
+    rows = {r[0].value: r for r in matrix.iter_rows(min_row=2) if r[0].value}
+    header = [c.value for c in matrix[1]]
+    literacy = rows["Phường Tứ Hạ"][header.index("L.1")]
+    assert isinstance(literacy.value, float) and literacy.number_format == "#,##0.00"
+    assert rows["Thị xã Hương Trà"][header.index("II.1")].value == 42
+    below = rows["Thị xã Hương Trà"][header.index("II.1")]
+    assert below.font.b and below.fill.fill_type == "darkUp"         # 42 % against 50 %: marked
+    quality = pd.read_csv(sample_build["processed"] / "2023" / "quality.csv", encoding="utf-8-sig")
+    listed = [r[1] for r in book_2023[sheets["quality_sheet"]].iter_rows(min_row=2, values_only=True)]
+    assert listed == quality["text"].tolist()
+    reconciliation = [r for r in book_2023[sheets["reconciliation_sheet"]].iter_rows(min_row=2, values_only=True)]
+    assert any(r[0] == "III.3" and "(a)" in (r[-1] or "") for r in reconciliation)
+    caveats = [r for r in book_2023[sheets["caveats_sheet"]].iter_rows(min_row=2, values_only=True)]
+    assert any(r[0] == "II.3" for r in caveats)                       # 71 % outside its plausible range

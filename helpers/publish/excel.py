@@ -23,9 +23,10 @@ from openpyxl.worksheet.worksheet import Worksheet
 from helpers.compute.indicators import target_level_of
 from helpers.numbers import round_half_up
 from helpers.paths import REFERENCE_DIR
-from helpers.processed import read_indicator_tables
+from helpers.processed import read_indicator_tables, read_year_table
 from helpers.publish.annex_table import Annex, build_annex, note_text, result_text
-from helpers.publish.commune_tables import ranked_commune_rates
+from helpers.publish.commune_tables import commune_matrix, ranked_commune_rates
+from helpers.publish.reconcile import load_declared, reconcile_declared
 from helpers.reference import Reference, ReportingYear, nfc
 from helpers.storage import write_workbook_atomically
 
@@ -216,14 +217,86 @@ def write_commune_sheet(ws: Worksheet, rows: pd.DataFrame, wording: dict) -> Non
     ws.page_setup.orientation = "landscape"
 
 
-def annex_workbook(annex: Annex, communes_frame: pd.DataFrame) -> Workbook:
-    """The workbook: the annex sheet and the per-commune sheet."""
+BELOW_FILL = PatternFill("darkUp", fgColor="BFBFBF", bgColor="FFFFFF")   # hatched, like the analysis report
+
+
+def _header_row(ws: Worksheet, headers: list[str]) -> None:
+    for column, text in enumerate(headers, start=1):
+        cell = write_text(ws.cell(1, column), text)
+        cell.font = Font(name=FONT_NAME, size=11, bold=True)
+        cell.fill, cell.border = HEADER_FILL, BORDER
+        cell.alignment = Alignment(wrap_text=True, horizontal="center", vertical="center")
+    ws.freeze_panes = "A2"
+    ws.print_title_rows = "1:1"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+
+
+def write_table_sheet(ws: Worksheet, frame: pd.DataFrame, headers: dict[str, str],
+                      widths: tuple[int, ...] = ()) -> None:
+    """A plain sheet of ``frame``'s columns named in ``headers``: texts as text, numbers as numbers."""
+    _header_row(ws, list(headers.values()))
+    for r, record in enumerate(frame.to_dict("records"), start=2):
+        for c, key in enumerate(headers, start=1):
+            value = record.get(key)
+            cell = ws.cell(r, c)
+            if isinstance(value, int | float) and not isinstance(value, bool) and pd.notna(value):
+                cell.value = value
+            else:
+                write_text(cell, value)
+            cell.border, cell.font, cell.alignment = BORDER, _font(11), _alignment("top")
+    for column, width in enumerate(widths, start=1):
+        ws.column_dimensions[ws.cell(1, column).column_letter].width = width
+
+
+def write_matrix_sheet(ws: Worksheet, matrix: pd.DataFrame, ctx: ReportingYear) -> None:
+    """The per-commune matrix of the analysis report: numbers rounded as shown, with their decimals;
+    a cell below its target hatched and bold, as in the report."""
+    words = ctx.ref.wording["analysis"]
+    rates = ctx.ref.catalogue.set_index("id")
+    columns = [c for c in matrix.columns if c not in ("unit_code", "unit")]
+    _header_row(ws, [words["matrix_unit"], *columns])
+    for r, (record, shown) in enumerate(zip(matrix.to_dict("records"), matrix.attrs["cells"], strict=True), start=2):
+        write_text(ws.cell(r, 1), record["unit"]).border = BORDER
+        for c, indicator_id in enumerate(columns, start=2):
+            cell = ws.cell(r, c)
+            text, below = shown[indicator_id]
+            if pd.notna(record[indicator_id]):
+                write_number(cell, record[indicator_id], int(rates.loc[indicator_id, "decimals"]))
+            else:
+                write_text(cell, text)
+            cell.border, cell.alignment = BORDER, _alignment("top", "right")
+            cell.font = _font(11, bold=below)
+            if below:
+                cell.fill = BELOW_FILL
+    ws.column_dimensions["A"].width = 26
+    ws.page_setup.orientation = "landscape"
+    note = ws.cell(len(matrix) + 3, 1, words["matrix_legend"])
+    note.font = _font(10, italic=True)
+
+
+def annex_workbook(annex: Annex, communes_frame: pd.DataFrame, *, matrix: pd.DataFrame | None = None,
+                   reconciliation: pd.DataFrame | None = None, quality: pd.DataFrame | None = None) -> Workbook:
+    """The workbook: the annex sheet, then the analysis report's tables (per-commune matrix,
+    long per-commune list, caveats, reconciliation, data quality) when given."""
     wording = annex.ctx.ref.wording
+    sheets = wording["excel"]
     workbook = Workbook()
     annex_ws = workbook.active
-    annex_ws.title = wording["excel"]["annex_sheet"]
+    annex_ws.title = sheets["annex_sheet"]
     write_annex_sheet(annex_ws, annex)
-    write_commune_sheet(workbook.create_sheet(wording["excel"]["communes_sheet"]), communes_frame, wording)
+    if matrix is not None:
+        write_matrix_sheet(workbook.create_sheet(sheets["matrix_sheet"]), matrix, annex.ctx)
+    write_commune_sheet(workbook.create_sheet(sheets["communes_sheet"]), communes_frame, wording)
+    write_table_sheet(workbook.create_sheet(sheets["caveats_sheet"]), annex.caveats,
+                      {"indicator_id": sheets["caveat_columns"]["indicator_id"],
+                       "label": sheets["caveat_columns"]["label"], "text": sheets["caveat_columns"]["text"]},
+                      (10, 50, 80))
+    if reconciliation is not None:
+        write_table_sheet(workbook.create_sheet(sheets["reconciliation_sheet"]), reconciliation,
+                          dict(wording["tables"]["reconciliation"]), (8, 45, 12, 12, 16, 70))
+    if quality is not None:
+        write_table_sheet(workbook.create_sheet(sheets["quality_sheet"]), quality,
+                          dict(wording["tables"]["quality"]), (12, 120))
     return workbook
 
 
@@ -232,11 +305,18 @@ def save_workbook(workbook: Workbook, path: Path) -> Path:
     return write_workbook_atomically(workbook, path)
 
 
-def export_year_workbook(processed_dir: Path, year: int, path: Path, *,
+def export_year_workbook(processed_dir: Path, year: int, path: Path, *, raw_dir: Path | None = None,
                          reference_dir: Path = REFERENCE_DIR) -> Path:
     """Build ``annex_<year>.xlsx`` from the processed tables of this run, with the step functions
-    03_annex calls."""
+    03_annex calls: the annex and the analysis report's tables (the reconciliation when
+    ``raw_dir`` holds a declared table of the year)."""
     tables = read_indicator_tables(processed_dir, year)
     ctx = Reference.load(reference_dir).for_year(year, target_level_of(tables.indicators))
     annex = build_annex(tables.indicators, tables.projection, ctx)
-    return save_workbook(annex_workbook(annex, commune_rows(tables.indicators, ctx)), path)
+    declared = load_declared(raw_dir, year) if raw_dir is not None else None
+    reconciliation = (reconcile_declared(declared, tables.indicators, tables.projection, ctx)
+                      if declared is not None else None)
+    workbook = annex_workbook(annex, commune_rows(tables.indicators, ctx),
+                              matrix=commune_matrix(tables.indicators, ctx), reconciliation=reconciliation,
+                              quality=read_year_table(processed_dir, year, "quality"))
+    return save_workbook(workbook, path)
