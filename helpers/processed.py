@@ -24,11 +24,13 @@ def year_dir(processed_dir: Path, year: int) -> Path:
 
 
 def save_clean_year(processed_dir: Path, clean: CleanYear) -> Path:
-    """Write the problems and rejects of a cleaned year; its values and files only when there is no
-    error (with errors the previous good ``values.csv`` stays in place)."""
+    """Write the problems, rejects and records of a cleaned year (the communes' feedback sheets read
+    them, also when the year has errors); its values and files only when there is no error (with
+    errors the previous good ``values.csv`` stays in place)."""
     out = year_dir(processed_dir, clean.year)
     write_csv_atomically(clean.problems, out / "problems.csv")
     write_csv_atomically(clean.rejects, out / "rejects.csv")
+    write_csv_atomically(clean.records, out / "records.csv")
     if errors_of(clean.problems).empty:
         write_csv_atomically(clean.files, out / "files.csv")
         write_csv_atomically(clean.values, out / "values.csv")

@@ -1,0 +1,265 @@
+"""A feedback sheet per commune: what was received from it, every problem found in its submission
+(file, sheet, row, column, the value as typed), its indicators against the targets and the
+entity's result, and what is missing; one page each where possible, ready to send back.
+
+A problem belongs to a commune when it was found on one of its rows (``records.csv``), in a file
+that holds only its rows, or names its code (a commune that sent nothing). Problems on rows whose
+unit could not be told (an unknown code) stay with the office: they are listed in the analysis
+report's quality section.
+
+Written into ``output/<year>/communes/``: ``phan_hoi_<year>.html`` (every commune, a page each),
+``phan_hoi_<year>.xlsx`` (a sheet each) and, when a printer is given, ``<code>_<name>.pdf`` per
+commune (the HTML printed once, then cut at each commune's first page).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook
+
+from helpers.checks.problems import ERROR, SEVERITY_LABELS, WARNING
+from helpers.compute.rules import STATUS_MISSING, STATUS_NOT_MET
+from helpers.numbers import format_number
+from helpers.processed import read_year_table
+from helpers.publish.commune_tables import shortfall_to_target
+from helpers.publish.html import STYLE, esc
+from helpers.reference import ReportingYear
+from helpers.storage import write_bytes_atomically, write_text_atomically, write_workbook_atomically
+from helpers.text import fold
+
+FEEDBACK_SUBDIR = "communes"
+
+
+@dataclass(frozen=True)
+class CommuneFeedback:
+    """One commune's feedback sheet, as tables of texts ready to show."""
+
+    code: str
+    name: str
+    received: pd.DataFrame      # file, sheet, row, outcome
+    problems: pd.DataFrame      # severity, file, sheet, row, column, value, message
+    indicators: pd.DataFrame    # indicator, value, target, status, entity, shortfall (empty before the annex step)
+    missing: list[str]
+
+    @property
+    def slug(self) -> str:
+        return f"{self.code}_{fold(self.name).replace(' ', '_')}"
+
+
+def _as_text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` with these columns as text ("" for missing), whatever the CSV reader made of them."""
+    return frame.assign(**{c: frame[c].astype(object).where(frame[c].notna(), "").astype(str)
+                           for c in columns if c in frame.columns})
+
+
+def _owner_of_problems(problems: pd.DataFrame, records: pd.DataFrame, codes: set[str]) -> list[str | None]:
+    """The commune each problem belongs to (None: the office's)."""
+    usable = records[records["unit_code"].isin(codes)]
+    by_row = {(f, s, int(r)): c for f, s, r, c in zip(usable["file"], usable["sheet"].fillna(""),
+                                                       usable["row"], usable["unit_code"], strict=True)
+              if pd.notna(r)}
+    by_file = usable.groupby("file")["unit_code"].unique()
+    single = {f: units[0] for f, units in by_file.items() if len(units) == 1}
+    owners = []
+    for file, sheet, row, value in zip(problems["file"].fillna(""), problems["sheet"].fillna(""), problems["row"],
+                                       problems["value"].fillna(""), strict=True):
+        owner = by_row.get((file, sheet, int(row))) if pd.notna(row) else None
+        owner = owner or single.get(file) or (value if not file and value in codes else None)
+        owners.append(owner)
+    return owners
+
+
+def commune_feedback(ctx: ReportingYear, *, records: pd.DataFrame, problems: pd.DataFrame,
+                     indicators: pd.DataFrame | None = None) -> list[CommuneFeedback]:
+    """The feedback of every commune of the entity that year, in the order of the unit list."""
+    words = ctx.ref.wording["feedback"]
+    codes = set(ctx.communes["code"])
+    records, problems = _as_text(records, ("file", "sheet", "unit_code", "reason", "unit_status", "layout")), \
+        _as_text(problems, ("file", "sheet", "column", "value", "message", "severity"))
+    problems = problems.assign(_owner=_owner_of_problems(problems, records, codes))
+    catalogue = ctx.ref.catalogue.set_index("id")
+    fields = ctx.ref.fields.set_index("field")["label"]
+    entity_rows = (indicators[indicators["unit_code"] == ctx.entity.code].set_index("indicator_id")
+                   if indicators is not None else None)
+    sheets = []
+    for unit in ctx.communes.itertuples(index=False):
+        mine = records[records["unit_code"] == unit.code]
+        received = pd.DataFrame({
+            "file": mine["file"], "sheet": mine["sheet"].fillna(""),
+            "row": [("" if pd.isna(r) or layout == "template" else str(int(r)))
+                    for r, layout in zip(mine["row"], mine["layout"], strict=True)],
+            "outcome": [words["accepted"] if s in ("ok", "duplicate") else f"{words['rejected']}: {reason}"
+                        for s, reason in zip(mine["unit_status"], mine["reason"].fillna(""), strict=True)],
+        })
+        own = problems[(problems["_owner"] == unit.code) & problems["severity"].isin([ERROR, WARNING])]
+        shown = pd.DataFrame({
+            "severity": own["severity"].map(SEVERITY_LABELS), "file": own["file"].fillna(""),
+            "sheet": own["sheet"].fillna(""),
+            "row": [("" if pd.isna(r) else str(int(r))) for r in own["row"]],
+            "column": own["column"].fillna(""), "value": own["value"].fillna(""), "message": own["message"],
+        })
+        missing = [fields[f] for f in fields.index
+                   if own["message"].str.startswith(f"Thiếu số liệu bắt buộc “{fields[f]}”").any()]
+        if mine.empty:
+            missing.insert(0, words["nothing_received"].format(year=ctx.year))
+        table = pd.DataFrame(columns=["indicator", "value", "target", "status", "entity", "shortfall"])
+        if indicators is not None:
+            # the rates that have a target: what the commune is measured against
+            rows = indicators[(indicators["unit_code"] == unit.code) & (indicators["kind"] == "rate")
+                              & indicators["target"].notna()]
+            short = shortfall_to_target(rows, ctx.ref.directions).tolist() if len(rows) else []
+            table = pd.DataFrame([{
+                "indicator": f"{r.indicator_id} {catalogue.loc[r.indicator_id, 'label']}",
+                "value": format_number(r.value, int(catalogue.loc[r.indicator_id, "decimals"])) if pd.notna(r.value)
+                else r.status,
+                "target": format_number(r.target, 0 if float(r.target).is_integer() else 1) if pd.notna(r.target)
+                else "",
+                "status": r.status,
+                "entity": format_number(entity_rows.loc[r.indicator_id, "value"],
+                                        int(catalogue.loc[r.indicator_id, "decimals"]))
+                if r.indicator_id in entity_rows.index and pd.notna(entity_rows.loc[r.indicator_id, "value"]) else "",
+                "shortfall": format_number(n, 0) if pd.notna(n) and n > 0 else "",
+            } for r, n in zip(rows.itertuples(index=False), short, strict=True)], columns=table.columns)
+            missing += [f"{r.indicator_id} {catalogue.loc[r.indicator_id, 'label']}"
+                        for r in rows.itertuples(index=False) if r.status == STATUS_MISSING]
+        sheets.append(CommuneFeedback(unit.code, unit.full_name, received.reset_index(drop=True),
+                                      shown.reset_index(drop=True), table, missing))
+    return sheets
+
+
+def _table(frame: pd.DataFrame, headers: dict[str, str], marked: str | None = None) -> str:
+    out = ['<table class="small"><thead><tr>', *(f"<th>{esc(h)}</th>" for h in headers.values()),
+           "</tr></thead><tbody>"]
+    for record in frame.to_dict("records"):
+        bad = marked is not None and record.get("status") == marked
+        out.append('<tr class="below">' if bad else "<tr>")
+        out += [f"<td>{esc(record.get(k))}</td>" for k in headers]
+        out.append("</tr>")
+    return "".join(out) + "</tbody></table>"
+
+
+def render_feedback(sheets: list[CommuneFeedback], ctx: ReportingYear) -> str:
+    """One HTML document, one page per commune (each begins with its code, for cutting the PDF)."""
+    words = ctx.ref.wording["feedback"]
+    pages = []
+    for sheet in sheets:
+        parts = [
+            f'<section class="feedback" data-unit="{esc(sheet.code)}">',
+            f'<div class="head"><div class="body-name">{esc(ctx.entity.issuing_body)}</div></div>',
+            f"<h1>{esc(words['title'].format(year=ctx.year))}</h1>",
+            f'<p class="attachment">{esc(words["to"].format(name=sheet.name, code=sheet.code))}</p>',
+            f"<h2>{esc(words['received'])}</h2>",
+            _table(sheet.received, words["received_columns"]) if len(sheet.received)
+            else f"<p>{esc(words['nothing_received'].format(year=ctx.year))}</p>",
+            f"<h2>{esc(words['problems'])}</h2>",
+            _table(sheet.problems, words["problem_columns"]) if len(sheet.problems)
+            else f"<p>{esc(words['no_problems'])}</p>",
+        ]
+        if len(sheet.indicators):
+            parts += [f"<h2>{esc(words['indicators'].format(entity=ctx.entity.name))}</h2>",
+                      _table(sheet.indicators, {**words["indicator_columns"],
+                                                "entity": words["entity_column"].format(entity=ctx.entity.name)},
+                             marked=STATUS_NOT_MET)]
+        parts += [f"<h2>{esc(words['missing'])}</h2>",
+                  "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in sheet.missing) + "</ul>" if sheet.missing
+                  else f"<p>{esc(words['nothing_missing'])}</p>",
+                  f'<p class="small">{esc(words["closing"])}</p></section>']
+        pages.append("".join(parts))
+    # each commune's sheet is its own document once cut: no page numbers of the whole
+    style = ("<style>@page{@bottom-center{content:none}}.feedback{break-after:page;font-size:10.5pt}"
+             ".feedback table.small{font-size:9pt}.feedback tr.below td{font-weight:bold}"
+             ".feedback h2{font-size:11.5pt;margin:.8em 0 .3em}</style>")
+    return (f'<!DOCTYPE html><html lang="vi"><head><meta charset="utf-8"><title>'
+            f'{esc(words["title"].format(year=ctx.year))}</title>{STYLE}{style}</head><body>'
+            f'<div class="annex">{"".join(pages)}</div></body></html>')
+
+
+def feedback_workbook(sheets: list[CommuneFeedback], ctx: ReportingYear) -> Workbook:
+    """One sheet per commune with the same parts as its page."""
+    from helpers.publish.excel import write_text  # the Excel writer's text rule (never a formula)
+
+    words = ctx.ref.wording["feedback"]
+    book = Workbook()
+    book.remove(book.active)
+    for sheet in sheets:
+        ws = book.create_sheet(f"{sheet.code} {sheet.name}"[:31])
+        row = 1
+        for text in (words["title"].format(year=ctx.year), words["to"].format(name=sheet.name, code=sheet.code)):
+            write_text(ws.cell(row, 1), text)
+            row += 1
+        for heading, frame, headers in (
+                (words["received"], sheet.received, words["received_columns"]),
+                (words["problems"], sheet.problems, words["problem_columns"]),
+                (words["indicators"].format(entity=ctx.entity.name), sheet.indicators,
+                 {**words["indicator_columns"], "entity": words["entity_column"].format(entity=ctx.entity.name)})):
+            row += 1
+            write_text(ws.cell(row, 1), heading)
+            row += 1
+            for c, label in enumerate(headers.values(), start=1):
+                write_text(ws.cell(row, c), label)
+            for record in frame.to_dict("records"):
+                row += 1
+                for c, key in enumerate(headers, start=1):
+                    write_text(ws.cell(row, c), record.get(key))
+        row += 2
+        write_text(ws.cell(row, 1), words["missing"])
+        for item in sheet.missing or [words["nothing_missing"]]:
+            row += 1
+            write_text(ws.cell(row, 1), item)
+        for letter, width in zip("ABCDEFG", (40, 14, 8, 24, 14, 60, 14), strict=True):
+            ws.column_dimensions[letter].width = width
+    return book
+
+
+def split_pdf(pdf: bytes, sheets: list[CommuneFeedback]) -> dict[str, bytes]:
+    """Cut the printed feedback document into one PDF per commune: a commune's pages run from the
+    page that names its code in the heading to the page before the next commune's."""
+    from pypdf import PdfReader, PdfWriter
+
+    reader = PdfReader(io.BytesIO(pdf))
+    starts, code_at = {}, 0
+    for number, page in enumerate(reader.pages):
+        text = page.extract_text() or ""
+        while code_at < len(sheets) and f"mã {sheets[code_at].code})" in text:
+            starts[sheets[code_at].code] = number
+            code_at += 1
+    out = {}
+    ordered = [s for s in sheets if s.code in starts]
+    for i, sheet in enumerate(ordered):
+        end = starts[ordered[i + 1].code] if i + 1 < len(ordered) else len(reader.pages)
+        writer = PdfWriter()
+        for number in range(starts[sheet.code], end):
+            writer.add_page(reader.pages[number])
+        buffer = io.BytesIO()
+        writer.write(buffer)
+        out[sheet.code] = buffer.getvalue()
+    return out
+
+
+def write_feedback(processed_dir: Path, year: int, out_dir: Path, ctx: ReportingYear, *,
+                   print_pdf: Callable[[Path, Path], object] | None = None) -> list[Path]:
+    """Write the feedback sheets of ``year`` into ``out_dir/communes/``: HTML, Excel and, with
+    ``print_pdf(html, pdf)``, one PDF per commune. Reads records and problems (written by the clean
+    step even when it found errors) and, when the indicator step has run, the indicators."""
+    folder = Path(out_dir) / FEEDBACK_SUBDIR
+    records = read_year_table(processed_dir, year, "records")
+    problems = read_year_table(processed_dir, year, "problems")
+    indicators_path = Path(processed_dir) / str(year) / "indicators.csv"
+    indicators = read_year_table(processed_dir, year, "indicators") if indicators_path.is_file() else None
+    sheets = commune_feedback(ctx, records=records, problems=problems, indicators=indicators)
+    html_path = write_text_atomically(folder / f"phan_hoi_{year}.html", render_feedback(sheets, ctx))
+    written = [html_path, write_workbook_atomically(feedback_workbook(sheets, ctx), folder / f"phan_hoi_{year}.xlsx")]
+    if print_pdf is not None:
+        combined = folder / f".phan_hoi_{year}.pdf"
+        print_pdf(html_path, combined)
+        if combined.is_file():
+            for code, data in split_pdf(combined.read_bytes(), sheets).items():
+                sheet = next(s for s in sheets if s.code == code)
+                written.append(write_bytes_atomically(folder / f"{sheet.slug}.pdf", data))
+            combined.unlink()
+    return written
