@@ -126,7 +126,6 @@ class Entity:
     place: str
     first_year: int
     last_year: int
-    target_year: int
     units_noun: str
     title: str
     reports: dict
@@ -158,7 +157,6 @@ def load_entity(reference_dir: Path = REFERENCE_DIR) -> Entity:
         place=entity["place"],
         first_year=int(entity["first_year"]),
         last_year=int(entity["last_year"]),
-        target_year=int(entity["target_year"]),
         units_noun=entity["units_noun"],
         title=data["annex"]["title"],
         reports={str(k): v for k, v in data.get("reports", {}).items()},
@@ -183,6 +181,25 @@ def load_field_bounds(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
 def load_field_ratios(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
     """Ratios between two fields kept within a range (``reference/field_ratios.csv``)."""
     return _numeric(read_reference_csv(Path(reference_dir) / "field_ratios.csv"), ["min", "max"])
+
+
+def load_recognitions(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """Recorded official recognitions of standards (``reference/recognitions.csv``)."""
+    return _numeric(read_reference_csv(Path(reference_dir) / "recognitions.csv"), ["year"], integer=True)
+
+
+def load_dbkk_periods(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """ĐBKK status of communes by period (``reference/dbkk.csv``)."""
+    periods = read_reference_csv(Path(reference_dir) / "dbkk.csv")
+    for column in ("valid_from", "valid_to"):
+        periods[column] = pd.to_datetime(periods[column].replace("", None), format="%Y-%m-%d")
+    return periods
+
+
+def load_phases(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """The phases of the project and their target years (``reference/phases.csv``)."""
+    return _numeric(read_reference_csv(Path(reference_dir) / "phases.csv"),
+                    ["first_year", "last_year", "target_year"], integer=True)
 
 
 def load_target_levels(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
@@ -212,6 +229,9 @@ class Reference:
     groups: pd.DataFrame
     targets: pd.DataFrame
     target_levels: pd.DataFrame
+    phases: pd.DataFrame
+    recognitions: pd.DataFrame
+    dbkk_periods: pd.DataFrame
     standards: pd.DataFrame
     criteria: pd.DataFrame
     bounds: pd.DataFrame
@@ -229,6 +249,8 @@ class Reference:
             entity=load_entity(reference_dir), units=load_units(reference_dir), fields=load_fields(reference_dir),
             catalogue=load_indicators(reference_dir), groups=load_groups(reference_dir),
             targets=load_targets(reference_dir), target_levels=load_target_levels(reference_dir),
+            phases=load_phases(reference_dir), recognitions=load_recognitions(reference_dir),
+            dbkk_periods=load_dbkk_periods(reference_dir),
             standards=standards, criteria=criteria, bounds=load_field_bounds(reference_dir),
             ratios=load_field_ratios(reference_dir),
             ingest=load_ingest_rules(reference_dir), wording=load_annex_wording(reference_dir),
@@ -240,8 +262,14 @@ class Reference:
         return ReportingYear(self, int(year), str(target_level))
 
     def communes(self, year: int) -> pd.DataFrame:
-        """The entity's communes valid on 31/12 of ``year``."""
-        return communes_of(self.entity, self.units, year)
+        """The entity's communes valid on 31/12 of ``year``, with their ĐBKK status on that day
+        (``reference/dbkk.csv`` where it has a period for the commune, else ``units.csv``)."""
+        communes = communes_of(self.entity, self.units, year)
+        periods = units_valid_on(self.dbkk_periods, reporting_date(year)) if len(self.dbkk_periods) else None
+        if periods is not None and len(periods):
+            status = periods.drop_duplicates("code", keep="last").set_index("code")["dbkk"]
+            communes = communes.assign(dbkk=communes["code"].map(status).fillna(communes["dbkk"]).astype(bool))
+        return communes
 
     @cached_property
     def directions(self) -> pd.Series:
@@ -264,8 +292,11 @@ class ReportingYear:
 
     @property
     def target_year(self) -> int:
-        """The year whose targets the annex compares with (``reference/entity.toml``)."""
-        return self.ref.entity.target_year
+        """The year whose targets this year is compared with: the end of its phase
+        (``reference/phases.csv``; 2021-2025 → 2025, 2026-2030 → 2030)."""
+        from helpers.compute.rules import target_year_of
+
+        return target_year_of(self.year, self.ref.phases)
 
     @cached_property
     def communes(self) -> pd.DataFrame:

@@ -89,13 +89,13 @@ def test_the_same_chart_gives_the_same_bytes(charts_2023, inputs):
     entity = inputs["entity"]
     made = {(c.indicator_id, c.kind): c.image for c in charts_2023[0]}
     args = (inputs["indicators"], inputs["catalogue"], inputs["communes"])
-    kwargs = {"year": 2023, "target_year": entity.target_year, "units_noun": entity.units_noun}
+    kwargs = {"year": 2023, "target_year": 2025, "units_noun": entity.units_noun}
     alone, _ = charts.commune_chart(*args, "III.3", inputs["wording"], **kwargs)
     assert charts.figure_svg(alone) == made[("III.3", "communes")]
     reused, _ = charts.commune_chart(*args, "L.1", inputs["wording"], **kwargs, figure=alone)
     assert reused is alone and charts.figure_svg(reused) == made[("L.1", "communes")]
     history = inputs["history"].query(f"unit_code == '{entity.code}' and year <= 2023")
-    trend_kwargs = {"target_year": entity.target_year, "district": entity.name}
+    trend_kwargs = {"target_year": 2025, "district": entity.name}
     trend, _ = charts.trend_chart(history, inputs["catalogue"], "II.1", inputs["wording"], **trend_kwargs)
     again, _ = charts.trend_chart(history, inputs["catalogue"], "II.1", inputs["wording"], **trend_kwargs,
                                   figure=charts.trend_chart(history, inputs["catalogue"], "L.1", inputs["wording"],
@@ -117,7 +117,7 @@ def test_alt_texts_are_vietnamese_sentences_with_the_numbers(charts_2023):
 def test_communes_below_target_are_hatched_and_coloured(inputs, charts_2023):
     entity = inputs["entity"]
     figure, _ = charts.commune_chart(inputs["indicators"], inputs["catalogue"], inputs["communes"], "III.3",
-                                     inputs["wording"], year=2023, target_year=entity.target_year,
+                                     inputs["wording"], year=2023, target_year=2025,
                                      units_noun=entity.units_noun)
     rows = inputs["indicators"].query("indicator_id == 'III.3' and year == 2023 and unit_code != '480'")
     below = int((rows["status"] == STATUS_NOT_MET).sum())

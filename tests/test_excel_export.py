@@ -78,7 +78,8 @@ def test_numbers_are_written_rounded_as_shown_with_their_decimals():
 def _hostile_annex() -> Annex:
     nan = float("nan")
     blank = {"indicator_id": "", "kind": "", "target": nan, "target_decimals": 0, "value": nan, "decimals": 0,
-             "status": "", "shown_status": "", "met": nan, "total": nan, "note": "", "projected": nan}
+             "status": "", "shown_status": "", "met": nan, "total": nan, "note": "", "projected": nan,
+             "recognition": ""}
     rows = [
         {**blank, "row_id": "I", "row_kind": "group", "style": "group", "tt": "I", "label": HOSTILE[0],
          "footnotes": []},

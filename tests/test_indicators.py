@@ -271,8 +271,8 @@ def test_dbkk_commune_uses_its_own_age_group(rules):
     met = standards_met(values, communes_of(["N1", "D1", "N2", "D2"], dbkk={"D1", "D2"}), rules)
     order = ["N1", "D1", "N2", "D2"]
     assert list(met.loc[order, "XMC1"]) == [False, True, True, False]
-    # XMC2 requires XMC1: it follows
-    assert list(met.loc[order, "XMC2"]) == [False, True, True, False]
+    # XMC2 does not require XMC1 (Nghị định 20/2014, Điều 21): its own criterion, met everywhere here
+    assert list(met.loc[order, "XMC2"]) == [True, True, True, True]
 
 
 def test_dbkk_commune_uses_its_own_threshold(rules):
@@ -355,7 +355,7 @@ def test_literacy_prerequisite_of_lower_secondary(rules):
     values = values_of({"A": {"lit1_15_35": 10}})
     met = standards_met(values, communes_of(["A"]), rules)
     assert list(met.loc["A", ["XMC1", "XMC2", "PCTHCS1", "PCTHCS2", "PCTHCS3", "PCTH3"]]) == [
-        False, False, False, False, False, True]
+        False, True, False, False, False, True]
 
 
 # --------------------------------------------------------------------------- (7) target status

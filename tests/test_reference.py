@@ -57,7 +57,7 @@ def test_reference_files_load(fields, catalogue, rules, targets, units):
 
     entity = load_entity()
     assert entity.code == DISTRICT
-    assert entity.first_year <= entity.target_year <= entity.last_year
+    assert entity.first_year <= 2025 <= entity.last_year
     assert DISTRICT in set(units["code"])
     wording = load_annex_wording()
     assert set(wording["target_column"]) == set(TARGET_LEVELS)
@@ -242,7 +242,7 @@ def edited_reference(tmp_path_factory):
     _edit(folder / "standards.csv",
           "PCTHCS3,Chuẩn phổ cập giáo dục trung học cơ sở mức độ 3,PCTHCS2,100,",
           "PCTHCS3,Chuẩn phổ cập giáo dục trung học cơ sở mức độ 3,PCTHCS2,80,")
-    _edit(folder / "targets.csv", "II.1,province,KH 182/KH-UBND,2025,50,", "II.1,province,KH 182/KH-UBND,2025,40,")
+    _edit(folder / "targets.csv", "II.1,province,KH 336/KH-UBND,2025,50,", "II.1,province,KH 336/KH-UBND,2025,40,")
     return folder
 
 

@@ -89,7 +89,7 @@ def test_gap_to_target_in_both_directions():
 def test_standard_chain_is_transitive_and_in_file_order():
     standards = reference().standards
     assert standard_chain("PCTHCS3", standards) == ["XMC1", "PCTH1", "PCTHCS1", "PCTHCS2", "PCTHCS3"]
-    assert standard_chain("XMC2", standards) == ["XMC1", "XMC2"]
+    assert standard_chain("XMC2", standards) == ["XMC2"]      # no XMC1 prerequisite in the decree's text
     assert standard_chain("PCMN5", standards) == ["PCMN5"]
 
 
@@ -166,3 +166,16 @@ def test_compute_year_has_no_projection_in_the_target_year():
     assert len(compute_year(values, context(2024)).projection) > 0
     tables = compute_year(values, context(2025, communes=communes))
     assert tables.projection.empty and len(tables.history) > 0
+
+
+@pytest.mark.parametrize(("year", "target_year"), [(2021, 2025), (2025, 2025), (2026, 2030), (2030, 2030)])
+def test_the_target_year_follows_the_phase(year, target_year):
+    assert context(year).target_year == target_year
+
+
+def test_a_2026_annex_compares_with_the_2030_targets():
+    chosen = select_targets(reference().targets, reference().target_levels, level="national", target_year=2030)
+    assert chosen.loc["II.1", "value"] == 70 and chosen.loc["II.3a", "value"] == 15
+    assert "I.2" not in chosen.index          # QĐ 1373's pre-school target is for ages 3-5, not I.2
+    province = select_targets(reference().targets, reference().target_levels, level="province", target_year=2030)
+    assert province.empty                     # no province plan for 2026-2030 found yet

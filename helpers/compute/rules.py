@@ -9,6 +9,7 @@
 - :func:`standard_chain`: a Nghị định 20/2014 standard and every standard it requires, in file order;
 - :func:`share_status`: whether the entity meets a standard from the share of its communes that
   meet it, decided even when some communes have no data if their answers cannot change it;
+- :func:`target_year_of`: the target year of a reporting year (the end of its phase);
 - :func:`projects`: whether a year is projected to its target year (not once it has reached it).
 
 Nothing here reads files: the rules take the reference tables they need.
@@ -98,6 +99,16 @@ def share_status(met: int, unknown: int, total: int, rule_share: float) -> str:
     if 100 * (met + unknown) / total < rule_share:
         return STATUS_NOT_MET
     return STATUS_MISSING
+
+
+def target_year_of(year: int, phases: pd.DataFrame) -> int:
+    """The target year of a reporting year: the last year of the phase it falls in."""
+    hit = phases[(phases["first_year"] <= int(year)) & (phases["last_year"] >= int(year))]
+    if hit.empty:
+        from helpers.errors import WorkbookError
+
+        raise WorkbookError(f"Năm {year} không thuộc giai đoạn nào của Đề án (reference/phases.csv).")
+    return int(hit["target_year"].iloc[0])
 
 
 def projects(year: int, target_year: int) -> bool:

@@ -9,6 +9,7 @@ the keys of its footnotes. Nothing is formatted until :func:`target_text`, :func
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -28,7 +29,8 @@ from helpers.reference import ReportingYear
 CAVEAT_COLUMNS = ["indicator_id", "label", "kind", "text"]
 MAIN_GROUPS = ("I", "II", "III", "IV")  # the seed's table; other groups go to the extra table
 ANNEX_COLUMNS = ["row_id", "row_kind", "style", "tt", "label", "indicator_id", "kind", "target", "target_decimals",
-                 "value", "decimals", "status", "shown_status", "met", "total", "note", "projected", "footnotes"]
+                 "value", "decimals", "status", "shown_status", "met", "total", "note", "projected", "recognition",
+                 "footnotes"]
 
 # note keys ("Ghi chú (ước thực hiện)")
 NOTE_ALREADY_MET = "already_met"
@@ -40,7 +42,7 @@ NOTE_STANDARD_SHARE = "standard_share"
 
 # Footnote kinds printed in the official annex (facts an official signs: where a target comes
 # from, which communes sent nothing); the others are caveats for the analyst, in the analysis report.
-OFFICIAL_FOOTNOTES = ("fallback", "missing")
+OFFICIAL_FOOTNOTES = ("fallback", "missing", "no_target")
 
 
 @dataclass(frozen=True)
@@ -138,10 +140,18 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
     proj = projection.set_index("indicator_id") if len(projection) else pd.DataFrame(columns=["projected", "likely"])
     sources = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
     names = ctx.communes.set_index("code")["full_name"]
+    notes = ref.wording["notes"]
+    recognitions = ref.recognitions[(ref.recognitions["unit_code"] == ctx.entity.code)
+                                    & (ref.recognitions["year"] == ctx.year)].drop_duplicates("standard", keep="last")
+    recognitions = recognitions.set_index("standard")
+    # a level with no target at all for the target year (a province plan for 2026-2030 not yet known)
+    level_silent = not ((ref.targets["level"] == ctx.target_level)
+                        & (ref.targets["target_year"] == ctx.target_year)).any()
+    level_label = ref.target_levels.set_index("level")["label"].get(ctx.target_level, ctx.target_level)
     rows = []
     blank = {"indicator_id": "", "kind": "", "target": float("nan"), "target_decimals": 0, "value": float("nan"),
              "decimals": 0, "status": "", "shown_status": "", "met": float("nan"), "total": float("nan"),
-             "note": "", "projected": float("nan"), "footnotes": []}
+             "note": "", "projected": float("nan"), "recognition": "", "footnotes": []}
     for group in ref.groups.itertuples(index=False):
         members = ref.catalogue[ref.catalogue["group"] == group.group]
         if members.empty:
@@ -157,6 +167,16 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
             numbers_shown = ind["kind"] != "standard" and status not in (STATUS_NOT_APPLICABLE, STATUS_MISSING) \
                 and not pd.isna(value)
             note, projected = _note(ind, d, proj, ctx)
+            footnotes = _footnotes(ind, d, ctx, sources, names)
+            if level_silent and pd.isna(target):
+                footnotes.append(("no_target", notes["no_target"].format(plan=level_label,
+                                                                         target_year=ctx.target_year)))
+            recognition = ""
+            if ind["kind"] == "standard" and ind["standard"] in recognitions.index:
+                decision = recognitions.loc[ind["standard"]]
+                day = dt.date.fromisoformat(str(decision["date"])).strftime("%d/%m/%Y") if decision["date"] else ""
+                recognition = notes["recognised"].format(number=decision["number"], date=day,
+                                                         decided_by=decision["decided_by"])
             rows.append({
                 "row_id": ind["id"], "row_kind": "indicator", "style": ind["style"], "tt": ind["tt"],
                 "label": ind["label"], "indicator_id": ind["id"], "kind": ind["kind"], "target": target,
@@ -165,7 +185,7 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
                 "status": status, "shown_status": "" if numbers_shown else status,
                 "met": float(d["numerator"]) if ind["kind"] == "standard" and d is not None else float("nan"),
                 "total": float(d["denominator"]) if ind["kind"] == "standard" and d is not None else float("nan"),
-                "note": note, "projected": projected, "footnotes": _footnotes(ind, d, ctx, sources, names),
+                "note": note, "projected": projected, "recognition": recognition, "footnotes": footnotes,
             })
     table = pd.DataFrame(rows, columns=ANNEX_COLUMNS)
     caveats = pd.DataFrame([{"indicator_id": r["indicator_id"], "label": r["label"], "kind": kind, "text": text}
@@ -211,6 +231,8 @@ def result_text(row) -> str:
 def note_text(row, ctx: ReportingYear) -> str:
     """The "Ghi chú (ước thực hiện)" cell of a row."""
     notes = ctx.ref.wording["notes"]
+    if getattr(row, "recognition", ""):
+        return row.recognition
     if row.note == NOTE_STANDARD_SHARE:
         return notes["standard_share"].format(met=int(row.met), total=int(row.total),
                                               units_noun=ctx.entity.units_noun)
