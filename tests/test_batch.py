@@ -140,10 +140,12 @@ def test_cli_exit_code_is_non_zero_when_a_year_fails(bad_build, capsys):
 
 
 def test_strings_from_data_files_are_escaped_in_the_annex(bad_build):
-    html = (bad_build["root"] / "output" / "2024" / "annex_2024.html").read_text(encoding="utf-8")
-    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    for document in ("annex", "analysis"):
+        html = (bad_build["root"] / "output" / "2024" / f"{document}_2024.html").read_text(encoding="utf-8")
+        assert "<script>alert(1)" not in html and "<img src=x" not in html
+    # the unit name as typed reaches the analysis report's quality list, escaped
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "Cảnh báo" in html and "Xã Bình Thành (20041)" in html
+    assert "Cảnh báo" in html and "mã 20041 (Xã Bình Thành)" in html
 
 
 def test_workers_skip_the_iri_grammar_import_and_still_validate_notebooks():

@@ -133,22 +133,25 @@ def test_changing_the_code_reruns_everything(scenario):
     assert all("helpers" in r.changed for r in scenario["changed_code"])
 
 
+LIFE_SKILLS = "Số người trong độ tuổi lao động được trang bị kỹ năng sống"   # the field, by its label
+
+
 def test_a_broken_year_fails_alone_and_is_recorded(scenario):
     code, printed = scenario["broken"]
     assert code == 1
     assert "· Năm 2022: không có thay đổi" in printed
-    assert "✗ Năm 2023 · 01_clean.ipynb · ô " in printed and "life_skills" in printed
+    assert "✗ Năm 2023 · 01_clean.ipynb · ô " in printed and LIFE_SKILLS in printed
     entry = scenario["broken_record"]["years"]["2023"]["clean"]
     assert entry["status"] == "failed"
     assert entry["notebook"] == "01_clean.ipynb" and isinstance(entry["cell"], int)
-    assert "life_skills" in entry["message"]
+    assert LIFE_SKILLS in entry["message"]
     assert entry["outputs"] == {}
 
 
 def test_an_unchanged_broken_year_is_reported_without_rerunning(scenario):
     code, printed = scenario["broken_again"]
     assert code == 1
-    assert "✗ Năm 2023 · 01_clean.ipynb · ô " in printed and "life_skills" in printed
+    assert "✗ Năm 2023 · 01_clean.ipynb · ô " in printed and LIFE_SKILLS in printed
     assert "--force" in printed
     assert "lập lại" not in printed
 

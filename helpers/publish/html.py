@@ -62,8 +62,8 @@ STYLE = """
  .annex .head{margin-bottom:.4em}
  .annex .attachment{margin-bottom:.5em}
  .annex table.main{table-layout:fixed}
- .annex table.main th{font-size:9pt;font-weight:bold;padding:.15em .25em;line-height:1.15}
- .annex table.main td{padding:.12em .3em;line-height:1.2}
+ .annex table.main th{font-size:9pt;font-weight:bold;padding:.2em .45em;line-height:1.15}
+ .annex table.main td{padding:.12em .45em;line-height:1.2}
  .annex table.main th:nth-child(2){width:47%}.annex table.main th:nth-child(3){width:15%}
  .annex table.main th:nth-child(4){width:12%}.annex table.main th:nth-child(5){width:21%}
  .annex tbody.group-block{break-inside:avoid}
