@@ -180,7 +180,17 @@ def test_pdf_text_carries_every_label_and_value_of_the_table(pdf_2023, table_202
     assert {"10,3", "97,29", "66,7", "Đạt", "Không áp dụng", "Khó đạt (ước năm 2025: 11,5 %)"} <= set(shown)
     for value in shown:
         assert _collapse(value) in text, value
-    assert "Thị xã Hương Trà đạt chuẩn" in text and "97,29 % (chỉ tiêu 99 %)" in text
+    assert "Thị xã Hương Trà đạt chuẩn" not in text      # the draft text is the analysis report's
+
+
+def test_official_annex_is_two_pages_numbered_and_without_caveats(pdf_2023):
+    """What an official signs: the 2023 annex on at most two A4 pages, "Trang x/y", and none of the
+    analyst's caveats (unverified thresholds, implausible values)."""
+    pages = int(next(line for line in pdf_2023["info"].splitlines() if line.startswith("Pages:")).split()[1])
+    assert pages <= 2
+    assert all(f"Trang {n}/{pages}" in pdf_2023["text"] for n in range(1, pages + 1))
+    for caveat in ("chưa được đối chiếu với văn bản gốc", "ngoài khoảng hợp lý", "đề nghị kiểm tra lại"):
+        assert caveat not in pdf_2023["text"], caveat
 
 
 def test_the_batch_prints_every_year_with_one_browser_per_two_workers(sample_build):
