@@ -17,7 +17,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from viparse.normalize.encodings import get_charmap
 
@@ -374,6 +374,150 @@ def no_table_found(d: Path) -> Path:
     return path
 
 
+# --- hostile files (issue 16): numbers read only when unambiguous, never a crash -------------------
+
+# The parts of a minimal .xlsx workbook, written by hand so that a test can say exactly what the
+# sheet's XML holds (a far cell, a declared size, cells without references).
+_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '{more}</Types>')
+_PACKAGE_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="xl/workbook.xml"/></Relationships>')
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    '<sheets><sheet name="{sheet}" sheetId="1" r:id="rId1"/></sheets></workbook>')
+_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8"?>'
+    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" '
+    'Target="worksheets/sheet1.xml"/>{more}</Relationships>')
+SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+
+
+def inline_cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+def hand_built_xlsx(path: Path, sheet_data: str, *, dimension: str | None = None, sheet: str = "Biểu 1",
+                    shared_strings: str | None = None, after_data: str = "", xml: str | None = None) -> Path:
+    """A one-sheet workbook whose sheet XML is ``<sheetData>`` + ``sheet_data`` (rows and cells as
+    written) + ``after_data`` (merged ranges …), with a declared ``dimension`` and a shared-strings
+    part if given; or the sheet XML ``xml`` as given."""
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    xml = xml or (f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{SHEET_NS}">{dim}'
+                  f"<sheetData>{sheet_data}</sheetData>{after_data}</worksheet>")
+    more_types = more_rels = ""
+    if shared_strings is not None:
+        more_types = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                      'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>')
+        more_rels = ('<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+                     'relationships/sharedStrings" Target="sharedStrings.xml"/>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("[Content_Types].xml", _CONTENT_TYPES.replace("{more}", more_types))
+        book.writestr("_rels/.rels", _PACKAGE_RELS)
+        book.writestr("xl/workbook.xml", _WORKBOOK.replace("{sheet}", sheet))
+        book.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS.replace("{more}", more_rels))
+        book.writestr("xl/worksheets/sheet1.xml", xml)
+        if shared_strings is not None:
+            book.writestr("xl/sharedStrings.xml", shared_strings)
+    return path
+
+
+def encrypted_workbook_bytes() -> bytes:
+    """What Excel writes for a workbook saved with a password, as far as a reader can tell without
+    the password: an OLE compound file (its 8-byte signature) naming an ``EncryptedPackage`` and an
+    ``EncryptionInfo`` stream (MS-OFFCRYPTO), in UTF-16 in its directory."""
+    header = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16) + b"\x3e\x00\x03\x00\xfe\xff\x09\x00"
+    header += bytes(512 - len(header))
+    names = b"".join(name.encode("utf-16-le").ljust(64, b"\0") + bytes(64)
+                     for name in ("Root Entry", "EncryptionInfo", "EncryptedPackage"))
+    return header + names + bytes(512 - len(names) % 512) + bytes(1024)
+
+
+def comma_thousands_in_count(d: Path) -> Path:
+    """English thousands ("11,000", "12,500"): never read as 11 or 12.5; "1.400,0" (Vietnamese
+    dot thousands and decimal comma, whole) is 1400."""
+    rows = base_rows()
+    rows[0][2], rows[1][2], rows[2][3] = "11,000", "12,500", "1.400,0"
+    return write_wide(d / "comma-thousands-in-count.xlsx", rows)
+
+
+def percent_format_in_count(d: Path) -> Path:
+    """Counts in cells formatted as percentages: 1 shown as “100%” (built-in "0%") and 0,8 shown as
+    “80,0%” (a custom "0.0%")."""
+    path = write_wide(d / "percent-format-in-count.xlsx", base_rows())
+    book = load_workbook(path)
+    sheet = book.active
+    sheet["E5"], sheet["D6"] = 1, 0.8
+    sheet["E5"].number_format, sheet["D6"].number_format = "0%", "0.0%"
+    book.save(path)
+    return path
+
+
+def field_twice_in_template(d: Path) -> Path:
+    """An old draft row left hidden at the bottom of a commune's form: pop_total twice."""
+    values = {f: 0 for f in load_fields()["field"]}
+    values.update(pop_total=2200, pop_15_plus=1800, pop_15_60=1400, lit1_15_60=1350)
+    path = write_template(d / "field-twice-in-template.xlsx", load_fields(), unit_code="20035", year=YEAR,
+                          values=values)
+    book = load_workbook(path)
+    sheet = book.active
+    row = sheet.max_row + 1
+    sheet.cell(row=row, column=2, value="pop_total")
+    sheet.cell(row=row, column=5, value=2100)
+    sheet.row_dimensions[row].hidden = True
+    book.save(path)
+    return path
+
+
+def huge_cell_reference(d: Path) -> Path:
+    """A 1 kB workbook with a cell at XFD1048576: a grid of 17 billion cells for a reader."""
+    return hand_built_xlsx(d / "huge-cell-reference.xlsx",
+                           f'<row r="1">{inline_cell("A1", "Đơn vị")}</row>'
+                           '<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>', dimension="A1:XFD1048576")
+
+
+def declared_size_too_large(d: Path) -> Path:
+    """The sample table, its sheet declaring the whole grid (<dimension ref="A1:XFD1048576">): only
+    the cells there are are read."""
+    path = write_wide(d / "declared-size-too-large.xlsx", base_rows())
+    with zipfile.ZipFile(path) as zin:
+        items = {name: zin.read(name) for name in zin.namelist()}
+    sheet_xml = items["xl/worksheets/sheet1.xml"].decode("utf-8")
+    sheet_xml, count = re.subn(r'<dimension ref="[^"]*"\s*/>', '<dimension ref="A1:XFD1048576"/>', sheet_xml)
+    assert count == 1
+    items["xl/worksheets/sheet1.xml"] = sheet_xml.encode("utf-8")
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in items.items():
+            zout.writestr(name, data)
+    return path
+
+
+def count_with_23_digits(d: Path) -> Path:
+    """A count of 23 digits, typed as text and as a number (Excel keeps 15)."""
+    rows = base_rows()
+    rows[0][2], rows[1][2] = "12345678901234567890123", 12345678901234567890123
+    return write_wide(d / "count-with-23-digits.xlsx", rows)
+
+
+def password_protected(d: Path) -> Path:
+    path = d / "password-protected.xlsx"
+    path.write_bytes(encrypted_workbook_bytes())
+    return path
+
+
 DEFECTS: dict[str, Callable[[Path], Path]] = {
     f.__name__.replace("_", "-"): f for f in (
         merged_two_row_header, three_row_header, columns_reordered_with_unit_suffix, csv_utf8_bom,
@@ -385,6 +529,8 @@ DEFECTS: dict[str, Callable[[Path], Path]] = {
         duplicate_commune_conflicting, numerator_over_denominator, age_group_over_population,
         year_mismatch_in_title, unknown_column, numbering_and_footer_rows, code_column_wins, several_sheets,
         template_without_code, template_wrong_year, unreadable_file, no_table_found,
+        comma_thousands_in_count, percent_format_in_count, field_twice_in_template, huge_cell_reference,
+        declared_size_too_large, count_with_23_digits, password_protected,
     )
 }
 

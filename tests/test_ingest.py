@@ -36,6 +36,8 @@ UNITS = load_units()
 FIELDS = load_fields()
 COMMUNES = communes_of(ENTITY, UNITS, fb.YEAR)
 SHOWN_FIELDS = ["pop_total", "pop_15_60", "lit1_15_60"]
+COMMA_REASON = ("dấu phẩy đứng trước đúng ba chữ số: không rõ là dấu ngăn cách hàng nghìn kiểu Anh (1,000 = một "
+                "nghìn) hay dấu thập phân (1,000 = một); hãy ghi số không có dấu ngăn cách (như 1000)")
 # Problems every three-commune fixture has (the other 44 fields and six communes are not in it).
 NOISE = ("Thiếu số liệu bắt buộc", "Chưa có số liệu năm")
 
@@ -227,6 +229,45 @@ EXPECTED = {
         ('E', None, 'Không tìm thấy bảng số liệu: tệp không theo biểu mẫu (cột “Mã trường” và “Số liệu”) và không có '
                     'bảng với cột tên phường, xã và các cột chỉ tiêu (reference/header_aliases.csv).'),
     ]),
+    # hostile files (issue 16); more cases of each class in tests/test_hostile_inputs.py
+    "comma-thousands-in-count": ((6, 1, 2, 0, 3), [
+        ('E', 5, 'Trường pop_total: ô ghi “11,000”: ' + COMMA_REASON + '.'),
+        ('E', 6, 'Trường pop_total: ô ghi “12,500”: ' + COMMA_REASON + '.'),
+    ]),
+    "percent-format-in-count": ((6, 1, 2, 0, 3), [
+        ('E', 5, 'Trường lit1_15_60: ô được định dạng phần trăm (%) trong Excel: giá trị 1 hiện ra là “100%”; cần số '
+                 'người (số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng.'),
+        ('E', 6, 'Trường pop_15_60: ô được định dạng phần trăm (%) trong Excel: giá trị 0,8 hiện ra là “80%”; cần số '
+                 'người (số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng.'),
+    ]),
+    "field-twice-in-template": ((54, 46, 2, 0, 6), [
+        ('E', 9, 'Trường pop_total có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
+                 'của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.'),
+        ('E', 61, 'Trường pop_total có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
+                  'của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.'),
+    ]),
+    "huge-cell-reference": ((0, 0, 0, 0, 0), [
+        ('E', None, 'Tệp quá lớn, vượt giới hạn đọc: trang “Biểu 1” có ô XFD1048576 (dòng 1.048.576, cột 16.384: bảng '
+                    'từ A1 đến ô này có 17.179.869.184 ô); một trang được đọc tối đa 200.000 dòng, 2.000 cột và '
+                    '10.000.000 ô (reference/ingest.toml, [limits]). Tệp không được đọc; nếu đó là ô thừa, hãy xóa các '
+                    'dòng, cột thừa rồi lưu và gửi lại.'),
+    ]),
+    "declared-size-too-large": ((6, 3, 0, 0, 3), [
+        ('W', None, 'Trang khai báo vùng dữ liệu A1:XFD1048576 (1.048.576 dòng × 16.384 cột), vượt giới hạn đọc '
+                    '(200.000 dòng, 2.000 cột, 10.000.000 ô một trang; reference/ingest.toml, [limits]); khai báo này '
+                    'không được dùng, chỉ các ô thật sự có trong trang được đọc.'),
+    ]),
+    "count-with-23-digits": ((6, 1, 2, 0, 3), [
+        ('E', 5, 'Trường pop_total: số quá lớn (23 chữ số): số đếm không thể lớn như vậy, và Excel chỉ giữ đúng 15 chữ '
+                 'số (“12345678901234567890123”).'),
+        ('E', 6, 'Trường pop_total: số quá lớn (23 chữ số): số đếm không thể lớn như vậy, và Excel chỉ giữ đúng 15 chữ '
+                 'số.'),
+    ]),
+    "password-protected": ((0, 0, 0, 0, 0), [
+        ('E', None, 'Tệp có mật khẩu (tệp Excel được mã hóa bằng mật khẩu): không đọc được nội dung. Hãy mở tệp bằng '
+                    'Excel, bỏ mật khẩu (Tệp › Thông tin › Bảo vệ sổ làm việc › Mã hóa bằng mật khẩu: xóa mật khẩu), '
+                    'lưu rồi gửi lại.'),
+    ]),
 }
 
 # Fixtures whose three communes come through with exactly the good values (the defect is fixed
@@ -237,6 +278,7 @@ CLEAN_THROUGH = [
     "formula-with-cached-value", "tcvn3-font", "vni-font", "nfd-unit-names", "unit-name-variants",
     "fuzzy-unit-name", "total-row-consistent", "total-row-mismatch", "duplicate-commune-identical",
     "year-mismatch-in-title", "unknown-column", "numbering-and-footer-rows", "code-column-wins", "several-sheets",
+    "declared-size-too-large",
 ]
 
 
@@ -298,6 +340,11 @@ def test_messy_but_valid_tables_give_the_same_values(defects, name):
     ("numerator-over-denominator", "19996,11000,7000,6800\n20005,12500,8000,7800\n20035,2200,1400,1500\n"),
     ("age-group-over-population", "19996,11000,7000,6800\n20005,12500,8000,7800\n20035,2200,2300,1350\n"),
     ("template-without-code", "20035,2200,1400,1350\n"),
+    # numbers read only when unambiguous (issue 16): English thousands, percent formats, 23 digits;
+    # "1.400,0" (Vietnamese dot thousands and decimal comma, whole) is 1400
+    ("comma-thousands-in-count", "19996,,7000,6800\n20005,,8000,7800\n20035,2200,1400,1350\n"),
+    ("percent-format-in-count", "19996,11000,7000,\n20005,12500,,7800\n20035,2200,1400,1350\n"),
+    ("count-with-23-digits", "19996,,7000,6800\n20005,,8000,7800\n20035,2200,1400,1350\n"),
 ])
 def test_defective_tables_keep_exactly_the_good_cells(defects, name, expected):
     header = "unit_code,pop_total,pop_15_60,lit1_15_60\n"

@@ -17,7 +17,7 @@ import pandas as pd
 from babel.numbers import NumberFormatError, parse_decimal
 
 from helpers.errors import WorkbookError
-from helpers.numbers import NotACount, parse_count
+from helpers.numbers import COMMA_THOUSANDS, COMMA_THOUSANDS_REASON, NotACount, parse_count
 from helpers.paths import REFERENCE_DIR
 from helpers.reference import nfc, read_reference_csv
 
@@ -78,6 +78,17 @@ def parse_vietnamese_decimal(text: str) -> Decimal | None:
         return None
 
 
+def percent_format_reason(value: int | float) -> str:
+    """Why a number in a cell formatted as a percentage is not read as a count (Vietnamese)."""
+    try:
+        number = Decimal(str(value))
+        shown, percent = _shown(number), _shown(number * 100)
+    except (InvalidOperation, ValueError):
+        shown = percent = str(value)
+    return (f"ô được định dạng phần trăm (%) trong Excel: giá trị {shown} hiện ra là “{percent}%”; cần số người "
+            "(số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng")
+
+
 def _shown(number: Decimal) -> str:
     text = format(number.normalize(), "f")
     return text.replace(".", ",")
@@ -89,13 +100,19 @@ class CellReader:
     def __init__(self, words: pd.DataFrame | None = None):
         self.words = _words_index(words)
 
-    def parse_count(self, cell: object, *, formula_without_value: bool = False) -> ParsedCell:
-        """Read one cell meant to hold a count of people, classes, units …"""
+    def parse_count(self, cell: object, *, formula_without_value: bool = False,
+                    percent_format: bool = False) -> ParsedCell:
+        """Read one cell meant to hold a count of people, classes, units …
+
+        ``percent_format``: the cell's Excel number format is a percentage ("0%", "0.00%"): a number
+        in it is a rate as Excel shows it (1 shows as “100%”), not a count."""
         if formula_without_value:
             return ParsedCell(REJECTED, reason="ô chứa công thức chưa có giá trị tính sẵn (hãy mở tệp bằng Excel, "
                                                "tính lại và lưu trước khi gửi)")
         if cell is None:
             return ParsedCell(MISSING)
+        if percent_format and isinstance(cell, int | float) and not isinstance(cell, bool):
+            return ParsedCell(REJECTED, reason=percent_format_reason(cell))
         if isinstance(cell, str):
             return self._parse_text(cell)
         try:
@@ -134,6 +151,8 @@ class CellReader:
             return ParsedCell(REJECTED, reason=f"số đếm không được âm (“{cell.strip()}”)")
         if not re.fullmatch(r"[0-9][0-9.,]*", text):   # babel would also read "1E3", "+5", "٣"
             return ParsedCell(REJECTED, reason=f"ô không chứa số (“{cell.strip()}”)")
+        if COMMA_THOUSANDS.search(text):      # "1,000", "12,500": English thousands or a decimal comma
+            return ParsedCell(REJECTED, reason=f"ô ghi “{cell.strip()}”: {COMMA_THOUSANDS_REASON}")
         try:
             value = parse_count(text)
         except NotACount as exc:

@@ -83,7 +83,9 @@ def _unpacked(data: bytes, flags: int, method: int, crc: int, packed: int, unpac
     content = data[start:start + packed]
     if method == zipfile.ZIP_DEFLATED:
         try:
-            content = isal_zlib.decompress(content, -zlib.MAX_WBITS)
+            # never more than the listed size and a byte: a member that inflates past it (a zip
+            # bomb that lists a small size) is refused, not inflated to its end
+            content = isal_zlib.decompressobj(-zlib.MAX_WBITS).decompress(content, unpacked + 1)
         except isal_zlib.error:
             return None
     return content if len(content) == unpacked and isal_zlib.crc32(content) == crc else None
@@ -93,9 +95,19 @@ def zip_members(data: bytes) -> Members:
     """The names of the members of the zip archive ``data``, each with a function that returns its
     content: what :func:`zipfile_members` gives, read from the bytes directly where the archive
     and the member are plain, by ``zipfile`` otherwise."""
+    return zip_contents(data)[0]
+
+
+def zip_contents(data: bytes) -> tuple[Members, int]:
+    """:func:`zip_members`, and the size of all the members once inflated as the archive's
+    directory lists them (what a reader of the workbook would inflate; a member is never inflated
+    past its listed size, here or by ``zipfile``)."""
     listed = _listed_members(data)
     if listed is None:
-        return zipfile_members(data)
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+        return ([(info.filename, functools.partial(archive.read, info)) for info in infos],
+                sum(info.file_size for info in infos))
 
     def content(name: str, where: tuple[int, int, int, int, int, int]) -> bytes:
         found = _unpacked(data, *where)
@@ -104,4 +116,5 @@ def zip_members(data: bytes) -> Members:
                 return archive.read(name)
         return found
 
-    return [(name, functools.partial(content, name, where)) for name, where in listed]
+    return ([(name, functools.partial(content, name, where)) for name, where in listed],
+            sum(where[4] for _, where in listed))

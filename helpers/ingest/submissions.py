@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 from collections import Counter
 from collections.abc import Iterator
@@ -27,7 +28,15 @@ import pandas as pd
 
 from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.ingest.cell_values import MISSING, REJECTED, CellReader
-from helpers.ingest.sheets import SUBMISSION_SUFFIXES, Sheet, UnreadableFile, read_sheets
+from helpers.ingest.sheets import (
+    SUBMISSION_SUFFIXES,
+    Limits,
+    Sheet,
+    UnreadableFile,
+    default_limits,
+    file_too_large,
+    read_sheets,
+)
 from helpers.ingest.template import load_template_wording
 from helpers.ingest.unit_names import CODE, EXACT, FUZZY, UnitNames, load_ingest_rules
 from helpers.ingest.wide_sheets import (
@@ -46,7 +55,7 @@ from helpers.ingest.wide_sheets import (
     is_numbering,
     year_in_title,
 )
-from helpers.numbers import NotACount, parse_count
+from helpers.numbers import MAX_COUNT, NotACount, parse_count
 from helpers.paths import DECLARED_SUBDIR
 from helpers.reference import nfc
 from helpers.text import label_key
@@ -62,6 +71,7 @@ RECORD_COLUMNS = [
     "reason",
 ]
 ROW_COLUMNS = ["file", "sheet", "row", "kind", "record", "status", "reason"]
+SKIPPED_COLUMNS = ["file", "reason"]
 TEMPLATE = "template"
 WIDE = "wide"
 LAYOUT_LABELS = {TEMPLATE: "biểu mẫu theo trường", WIDE: "bảng các phường, xã"}
@@ -82,6 +92,36 @@ class Submissions:
     records: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=RECORD_COLUMNS))
     rows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ROW_COLUMNS))
     totals: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=VALUE_COLUMNS))
+    skipped: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SKIPPED_COLUMNS))   # not submissions
+
+
+log = logging.getLogger(__name__)
+
+# Files that copying, zipping and opening submissions leave in a folder, and what each is.
+_NOT_A_SUBMISSION = "không phải bảng số liệu"
+_SYSTEM_FILES = {
+    "thumbs.db": "tệp ảnh thu nhỏ của Windows (Thumbs.db)",
+    "ehthumbs.db": "tệp ảnh thu nhỏ của Windows (ehthumbs.db)",
+    "desktop.ini": "tệp cấu hình thư mục của Windows (desktop.ini)",
+    ".ds_store": "tệp cấu hình thư mục của macOS (.DS_Store)",
+}
+MACOS_FOLDER = "__MACOSX"
+
+
+def skip_reason(name: str) -> str | None:
+    """Why a file of a year's folder is not read as a submission (Vietnamese), None when it is one:
+    what macOS, Excel and LibreOffice leave next to the workbooks, and files of other kinds."""
+    if name.startswith("._"):
+        return f"tệp phụ của macOS (AppleDouble “._…”, tạo khi chép hay nén trên máy Mac), {_NOT_A_SUBMISSION}"
+    if name.startswith("~$"):
+        return f"tệp khóa tạm của Excel (“~$…”, có khi tệp đang được mở), {_NOT_A_SUBMISSION}"
+    if name.startswith(".~lock."):
+        return f"tệp khóa tạm của LibreOffice (“.~lock.…#”, có khi tệp đang được mở), {_NOT_A_SUBMISSION}"
+    if name.lower() in _SYSTEM_FILES:
+        return f"{_SYSTEM_FILES[name.lower()]}, {_NOT_A_SUBMISSION}"
+    if os.path.splitext(name)[1].lower() not in SUBMISSION_SUFFIXES:
+        return f"không phải tệp số liệu (chỉ đọc các tệp {', '.join(SUBMISSION_SUFFIXES)})"
+    return None
 
 
 def _submission_names(folder: Path) -> Iterator[str]:
@@ -89,13 +129,38 @@ def _submission_names(folder: Path) -> Iterator[str]:
     read, no stat per file: 10,000 files at scale)."""
     with os.scandir(folder) as entries:
         for entry in entries:
-            if (entry.is_file() and os.path.splitext(entry.name)[1].lower() in SUBMISSION_SUFFIXES
-                    and not entry.name.startswith("~$")):
+            if entry.is_file() and skip_reason(entry.name) is None:
                 yield entry.name
 
 
+def scan_year_folder(year_dir: Path) -> tuple[list[Path], list[tuple[str, str]]]:
+    """The submission files of a year folder, and what else is there with why it is not read:
+    lock and system files (:func:`skip_reason`), the files of a ``__MACOSX/`` folder one by one,
+    and other folders (the declared annex folder is the project's own and is not listed)."""
+    folder = Path(year_dir)
+    names, skipped = [], []
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                if entry.name == MACOS_FOLDER:
+                    for root, _, files in os.walk(entry.path):
+                        for file in files:
+                            skipped.append((os.path.relpath(os.path.join(root, file), folder).replace(os.sep, "/"),
+                                            f"tệp trong thư mục {MACOS_FOLDER}/ (tệp phụ macOS tạo khi nén), "
+                                            f"{_NOT_A_SUBMISSION}"))
+                elif entry.name != DECLARED_SUBDIR:
+                    skipped.append((f"{entry.name}/", "thư mục con: các tệp trong đó không được đọc (chỉ đọc các tệp "
+                                                      "nằm ngay trong thư mục của năm)"))
+            elif (reason := skip_reason(entry.name)) is None:
+                names.append(entry.name)
+            else:
+                skipped.append((entry.name, reason))
+    return [folder / name for name in sorted(names)], sorted(skipped)
+
+
 def list_submission_files(year_dir: Path) -> list[Path]:
-    """Submission files of a year folder (.xlsx, .xls, .csv; Excel lock files ``~$…`` excluded)."""
+    """Submission files of a year folder (.xlsx, .xls, .csv; lock, system and macOS files
+    excluded, see :func:`skip_reason`)."""
     folder = Path(year_dir)
     return [folder / name for name in sorted(_submission_names(folder))]
 
@@ -158,6 +223,18 @@ class Intake:
         self.totals: list[dict] = []
         self.fixes: Counter = Counter()            # (file, message) → cells
         self.total_words = sorted((header_key(w) for w in rules["totals"]["words"]), key=len, reverse=True)
+        self.limits = Limits.from_rules(rules) if "limits" in rules else default_limits()
+
+    # --- a file read whole or not at all ---------------------------------------------------------
+    _TABLES = ("values", "rejects", "records", "rows", "totals")
+
+    def lengths(self) -> tuple[int, ...]:
+        return tuple(len(getattr(self, name)) for name in self._TABLES)
+
+    def truncate(self, lengths: tuple[int, ...]) -> None:
+        """Forget what was collected since :meth:`lengths` gave ``lengths``."""
+        for name, length in zip(self._TABLES, lengths, strict=True):
+            del getattr(self, name)[length:]
 
     # --- bookkeeping -------------------------------------------------------------------------
     def add_row(self, sheet: Sheet, row: int, kind: str, record: int | None = None,
@@ -185,8 +262,11 @@ class Intake:
                   note: str = "") -> bool:
         """Read one count cell of ``record``; False when it was rejected."""
         value = raw = sheet.cell(r, c)
-        if type(raw) is not int or raw < 0:     # a plain count (most cells) is what parse_count would say
-            parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached)
+        percent = sheet.percent_cells
+        # a plain count (most cells) is what parse_count would say
+        if type(raw) is not int or raw < 0 or raw > MAX_COUNT or (percent and (r, c) in percent):
+            parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached,
+                                            percent_format=bool(percent) and (r, c) in percent)
             if parsed.status == REJECTED:
                 self.reject(sheet, r + 1, column, field_id, raw, f"Trường {field_id}: {parsed.reason}.")
                 return False
@@ -267,6 +347,10 @@ class Intake:
         # A plain count (most rows) is recorded here as read_cell would record it, without its call
         # and a row's bookkeeping call each: 10,000 workbooks of ~50 rows are read at scale.
         year, file, name, values, rows = self.year, sheet.file, sheet.name, self.values, self.rows
+        percent = sheet.percent_cells
+        first_row: dict[str, int] = {}            # field → the form's row that holds it
+        repeated: dict[str, list[int]] = {}       # field → its rows, when it has more than one
+        marks = len(values), len(rows)
         for r in range(header_row + 1, len(sheet.rows)):
             row = sheet.rows[r]
             if _blank_row(row):
@@ -280,15 +364,38 @@ class Intake:
                 self.reject(sheet, r + 1, wording["columns"]["field"], code, code, reason)
                 self.add_row(sheet, r + 1, DATA, record, ROW_REJECTED, reason)
                 continue
+            if first_row.setdefault(code, r) != r:
+                repeated.setdefault(code, [first_row[code]]).append(r)
             note = _text(row[note_col]) if note_col is not None else ""
             value = row[value_col]
-            if type(value) is int and value >= 0:
+            if type(value) is int and 0 <= value <= MAX_COUNT and not (percent and (r, value_col) in percent):
                 values.append((year, None, code, value, note, file, name, r + 1, record))   # VALUE_COLUMNS + record
                 rows.append((file, name, r + 1, DATA, record, ACCEPTED, ""))               # ROW_COLUMNS
             elif self.read_cell(sheet, r, value_col, code, value_header, record, note):
                 self.add_row(sheet, r + 1, DATA, record)
             else:
                 self.add_row(sheet, r + 1, DATA, record, ROW_REJECTED, self.rejects[-1]["reason"])
+        if repeated:
+            self.reject_repeated_fields(sheet, repeated, value_col, marks)
+
+    def reject_repeated_fields(self, sheet: Sheet, repeated: dict[str, list[int]], value_col: int,
+                               marks: tuple[int, int]) -> None:
+        """A field on several rows of one form (an old draft row left in, often hidden): each of its
+        rows is rejected naming all of them, and none of its values is used."""
+        value_header = self.wording["columns"]["value"]
+        reasons: dict[int, str] = {}
+        for code, form_rows in repeated.items():
+            places = [f"dòng {r + 1}" + (" (đang bị ẩn)" if r in sheet.rows_hidden() else "") for r in form_rows]
+            listed = ", ".join(places[:-1]) + " và " + places[-1]
+            reason = (f"Trường {code} có ở {len(form_rows)} dòng của biểu mẫu: {listed}; không dùng số liệu nào của "
+                      "trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.")
+            for r in form_rows:
+                self.reject(sheet, r + 1, value_header, code, sheet.cell(r, value_col), reason)
+                reasons[r + 1] = reason
+        values_from, rows_from = marks
+        self.values[values_from:] = [v for v in self.values[values_from:] if v[2] not in repeated]
+        self.rows[rows_from:] = [row[:5] + (ROW_REJECTED, reasons[row[2]]) if row[2] in reasons else row
+                                 for row in self.rows[rows_from:]]
 
     # --- the wide layout ---------------------------------------------------------------------
     def read_wide(self, sheet: Sheet, grid: list[list[object]], header: TableHeader) -> None:
@@ -397,7 +504,8 @@ class Intake:
     def read_total(self, sheet: Sheet, r: int, field_cols: dict[int, str], column_name: dict[int, str]) -> None:
         """Keep a total row's values to cross-check the communes' sum (never used as data)."""
         for c, field_id in field_cols.items():
-            parsed = self.cells.parse_count(sheet.cell(r, c), formula_without_value=(r, c) in sheet.uncached)
+            parsed = self.cells.parse_count(sheet.cell(r, c), formula_without_value=(r, c) in sheet.uncached,
+                                            percent_format=(r, c) in sheet.percent_cells)
             if parsed.status != "ok":
                 continue
             self.totals.append({"year": self.year, "unit_code": None, "field": field_id, "value": parsed.value,
@@ -405,20 +513,53 @@ class Intake:
 
 
 def read_submission_file(path: Path, intake: Intake) -> dict:
-    """Read every sheet of one file into ``intake``; returns the file's manifest line."""
+    """Read every sheet of one file into ``intake``; returns the file's manifest line.
+
+    A file is read whole or not at all: whatever goes wrong while it is read (a reader's error on a
+    damaged or unexpected file) leaves ``intake`` as it was before it, with one error naming the
+    file and what went wrong, and the year goes on with the other files."""
     name = os.path.basename(path)
-    with open(path, "rb") as file:
-        data = file.read()
-    manifest = {"file": name, "sha256": hashlib.sha256(data).hexdigest(), "layout": "", "sheets": ""}
+    manifest = {"file": name, "sha256": "", "layout": "", "sheets": ""}
+    lengths, problems, fixes = intake.lengths(), intake.problems, intake.fixes
+    intake.problems, intake.fixes = ProblemLog(), Counter()      # this file's, kept if it is read
     try:
-        sheets = read_sheets(path, data)
+        _read_file(path, name, intake, manifest)
+    except Exception as exc:  # noqa: BLE001 - one file's failure is reported; the year goes on
+        log.warning("could not read %s", path, exc_info=True)
+        intake.truncate(lengths)
+        intake.problems, intake.fixes = ProblemLog(), Counter()
+        manifest.update(layout="", sheets="")
+        detail = " ".join(str(exc).split())
+        detail = f"{type(exc).__name__}: {detail[:200]}" if detail else type(exc).__name__
+        intake.problems.add(ERROR, f"Không đọc được tệp {name} (lỗi: {detail}); tệp này bị bỏ qua, các tệp khác vẫn "
+                                   "được đọc.", file=name)
+    finally:
+        problems.extend(intake.problems)
+        fixes.update(intake.fixes)
+        intake.problems, intake.fixes = problems, fixes
+    return manifest
+
+
+def _read_file(path: Path, name: str, intake: Intake, manifest: dict) -> None:
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size > intake.limits.max_file_bytes:      # not read into memory: only hashed
+            manifest["sha256"] = hashlib.file_digest(file, "sha256").hexdigest()
+            intake.problems.add(ERROR, file_too_large(size, intake.limits), file=name)
+            return
+        data = file.read()
+    manifest["sha256"] = hashlib.sha256(data).hexdigest()
+    try:
+        sheets = read_sheets(path, data, intake.limits)
     except UnreadableFile as exc:
         intake.problems.add(ERROR, str(exc), file=name)
-        return manifest
+        return
     layouts, used = [], []
     for sheet in sheets:
         for message, count in sheet.fixes.items():
             intake.fixes[(name, message[0].upper() + message[1:])] += count
+        for note in sheet.notes:
+            intake.problems.add(WARNING, note, file=name, sheet=sheet.name)
         template = intake.template_header(sheet)
         if template is not None:
             intake.read_template(sheet, template)
@@ -441,7 +582,6 @@ def read_submission_file(path: Path, intake: Intake) -> dict:
                                    "(reference/header_aliases.csv).", file=name)
     manifest["layout"] = ", ".join(sorted(set(layouts)))
     manifest["sheets"] = ", ".join(used)
-    return manifest
 
 
 def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame, communes: pd.DataFrame | None = None,
@@ -455,17 +595,22 @@ def load_submissions(year_dir: Path, year: int, fields: pd.DataFrame, communes: 
     """
     from helpers.ingest import reading_pool  # (which reads the files with this module's Intake)
 
-    paths = list_submission_files(year_dir)
+    paths, skipped = scan_year_folder(year_dir)
     setup = (year, fields, communes, rules or load_ingest_rules(), aliases or HeaderAliases(fields),
              cells or CellReader(), load_template_wording())
     workers = reading_pool.read_workers(len(paths)) if workers is None else workers
-    frames, problems, fixes, manifests = reading_pool.combine(reading_pool.read_parts(paths, setup, workers))
+    frames, read_problems, fixes, manifests = reading_pool.combine(reading_pool.read_parts(paths, setup, workers))
+    problems = ProblemLog()
+    for name, reason in skipped:        # information: they are not submissions, and do not stop the year
+        problems.add(INFO, f"Đã bỏ qua: {reason}.", file=name)
+    problems.extend(read_problems)
     for (file, message), count in fixes.items():
         message = message[0].upper() + message[1:]
         whole_file = message.startswith(("Đã nhận", "Đã đọc tệp"))
         problems.add(INFO, f"{message}." if whole_file else f"{message}: {count} ô.", file=file)
     files = pd.DataFrame(manifests, columns=["file", "sha256", "layout", "sheets"])
-    return Submissions(files=files, problems=problems, **frames)
+    return Submissions(files=files, problems=problems, skipped=pd.DataFrame(skipped, columns=SKIPPED_COLUMNS),
+                       **frames)
 
 
 def declared_annex_path(year_dir: Path, year: int) -> Path:
