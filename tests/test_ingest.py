@@ -115,23 +115,23 @@ EXPECTED = {
         ('I', None, 'Số có dấu cách giữa các nhóm chữ số (như “1 234”) được đọc là số nguyên: 2 ô.'),
     ]),
     "decimal-comma-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 5, 'Trường lit1_15_60: số đếm phải là số nguyên (“97,29”).'),
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: số đếm phải là số nguyên (“97,29”).'),
     ]),
     "percent-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 5, 'Trường lit1_15_60: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), không phải tỷ lệ.'),
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), không phải tỷ lệ.'),
     ]),
     "percent-over-100": ((6, 3, 0, 0, 3), [
         ('W', 6, 'Tỷ lệ 105,2 % lớn hơn 100 % (cột này không được dùng; tỷ lệ được tính lại từ số lượng).'),
     ]),
     "fraction-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 6, 'Trường lit1_15_60: ô ghi phân số “24/26”: cần một số nguyên; ghi riêng tử số (24) và mẫu số (26) '
+        ('E', 6, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi phân số “24/26”: cần một số nguyên; ghi riêng tử số (24) và mẫu số (26) '
                  'vào hai cột tương ứng.'),
     ]),
     "formula-with-cached-value": ((6, 3, 0, 0, 3), [
         ('I', None, 'Đã đọc giá trị tính sẵn của ô công thức: 1 ô.'),
     ]),
     "formula-without-cached-value": ((6, 2, 1, 0, 3), [
-        ('E', 7, 'Trường pop_total: ô chứa công thức chưa có giá trị tính sẵn (hãy mở tệp bằng Excel, tính lại và '
+        ('E', 7, '“Tổng dân số”: ô chứa công thức chưa có giá trị tính sẵn (hãy mở tệp bằng Excel, tính lại và '
                  'lưu trước khi gửi).'),
     ]),
     "words-dash-and-khong": ((6, 3, 0, 0, 3), [
@@ -139,14 +139,14 @@ EXPECTED = {
         ('I', None, 'Dấu “-” được hiểu là 0 (không phát sinh): 1 ô.'),
     ]),
     "word-x-not-applicable": ((6, 3, 0, 0, 3), [
-        ('W', 7, 'Số người 15-60 tuổi biết chữ mức độ 1 (lit1_15_60): ô ghi “x” (không áp dụng hoặc không công bố): '
+        ('W', 7, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi “x” (không áp dụng hoặc không công bố): '
                  'coi là chưa có số liệu.'),
     ]),
     "word-dat-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 5, 'Trường lit1_15_60: ô không chứa số mà ghi “Đạt”: cần ghi số lượng, không ghi kết quả đánh giá.'),
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô không chứa số mà ghi “Đạt”: cần ghi số lượng, không ghi kết quả đánh giá.'),
     ]),
     "negative-count": ((6, 2, 1, 0, 3), [
-        ('E', 6, 'Trường pop_15_60: số đếm không được âm.'),
+        ('E', 6, '“Dân số từ 15 đến 60 tuổi”: số đếm không được âm.'),
     ]),
     "tcvn3-font": ((6, 3, 0, 0, 3), [
         ('I', None, 'Đã chuyển mã TCVN3 sang Unicode: 10 ô.'),
@@ -231,19 +231,19 @@ EXPECTED = {
     ]),
     # hostile files (issue 16); more cases of each class in tests/test_hostile_inputs.py
     "comma-thousands-in-count": ((6, 1, 2, 0, 3), [
-        ('E', 5, 'Trường pop_total: ô ghi “11,000”: ' + COMMA_REASON + '.'),
-        ('E', 6, 'Trường pop_total: ô ghi “12,500”: ' + COMMA_REASON + '.'),
+        ('E', 5, '“Tổng dân số”: ô ghi “11,000”: ' + COMMA_REASON + '.'),
+        ('E', 6, '“Tổng dân số”: ô ghi “12,500”: ' + COMMA_REASON + '.'),
     ]),
     "percent-format-in-count": ((6, 1, 2, 0, 3), [
-        ('E', 5, 'Trường lit1_15_60: ô được định dạng phần trăm (%) trong Excel: giá trị 1 hiện ra là “100%”; cần số '
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô được định dạng phần trăm (%) trong Excel: giá trị 1 hiện ra là “100%”; cần số '
                  'người (số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng.'),
-        ('E', 6, 'Trường pop_15_60: ô được định dạng phần trăm (%) trong Excel: giá trị 0,8 hiện ra là “80%”; cần số '
+        ('E', 6, '“Dân số từ 15 đến 60 tuổi”: ô được định dạng phần trăm (%) trong Excel: giá trị 0,8 hiện ra là “80%”; cần số '
                  'người (số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng.'),
     ]),
     "field-twice-in-template": ((54, 46, 2, 0, 6), [
-        ('E', 9, 'Trường pop_total có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
+        ('E', 9, 'Trường “Tổng dân số” có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
                  'của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.'),
-        ('E', 61, 'Trường pop_total có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
+        ('E', 61, 'Trường “Tổng dân số” có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
                   'của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.'),
     ]),
     "huge-cell-reference": ((0, 0, 0, 0, 0), [
@@ -258,9 +258,9 @@ EXPECTED = {
                     'không được dùng, chỉ các ô thật sự có trong trang được đọc.'),
     ]),
     "count-with-23-digits": ((6, 1, 2, 0, 3), [
-        ('E', 5, 'Trường pop_total: số quá lớn (23 chữ số): số đếm không thể lớn như vậy, và Excel chỉ giữ đúng 15 chữ '
+        ('E', 5, '“Tổng dân số”: số quá lớn (23 chữ số): số đếm không thể lớn như vậy, và Excel chỉ giữ đúng 15 chữ '
                  'số (“12345678901234567890123”).'),
-        ('E', 6, 'Trường pop_total: số quá lớn (23 chữ số): số đếm không thể lớn như vậy, và Excel chỉ giữ đúng 15 chữ '
+        ('E', 6, '“Tổng dân số”: số quá lớn (23 chữ số): số đếm không thể lớn như vậy, và Excel chỉ giữ đúng 15 chữ '
                  'số.'),
     ]),
     "password-protected": ((0, 0, 0, 0, 0), [
@@ -356,7 +356,7 @@ def test_rejects_table_names_file_sheet_row_column_and_reason(defects):
     expected = pd.DataFrame([{
         "file": "percent-in-count.xlsx", "sheet": "Biểu 1", "row": 5, "column": "E · Biết chữ mức độ 1 / 15-60 tuổi",
         "field": "lit1_15_60", "value": "97,29%",
-        "reason": "Trường lit1_15_60: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), không phải tỷ lệ.",
+        "reason": "“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), không phải tỷ lệ.",
     }]).astype({"row": "Int64", "value": "string"})
     pd.testing.assert_frame_equal(rejects, expected, check_dtype=False)
     unit = defects["unknown-unit-name"]["rejects"]

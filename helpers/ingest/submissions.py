@@ -268,10 +268,10 @@ class Intake:
             parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached,
                                             percent_format=bool(percent) and (r, c) in percent)
             if parsed.status == REJECTED:
-                self.reject(sheet, r + 1, column, field_id, raw, f"Trường {field_id}: {parsed.reason}.")
+                self.reject(sheet, r + 1, column, field_id, raw, f"“{self.labels.get(field_id, field_id)}”: {parsed.reason}.")
                 return False
             if parsed.status == MISSING and parsed.reason:
-                label = f"{self.labels.get(field_id, field_id)} ({field_id})"
+                label = f"“{self.labels.get(field_id, field_id)}”"
                 self.problems.add(WARNING, f"{label}: {parsed.reason}.", file=sheet.file, sheet=sheet.name,
                                   row=r + 1, column=column, value=raw)
             if parsed.fix:
@@ -387,8 +387,9 @@ class Intake:
         for code, form_rows in repeated.items():
             places = [f"dòng {r + 1}" + (" (đang bị ẩn)" if r in sheet.rows_hidden() else "") for r in form_rows]
             listed = ", ".join(places[:-1]) + " và " + places[-1]
-            reason = (f"Trường {code} có ở {len(form_rows)} dòng của biểu mẫu: {listed}; không dùng số liệu nào của "
-                      "trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.")
+            reason = (f"Trường “{self.labels.get(code, code)}” có ở {len(form_rows)} dòng của biểu mẫu: {listed}; "
+                      "không dùng số liệu nào của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một "
+                      "dòng.")
             for r in form_rows:
                 self.reject(sheet, r + 1, value_header, code, sheet.cell(r, value_col), reason)
                 reasons[r + 1] = reason
