@@ -181,8 +181,9 @@ def test_a_field_on_several_rows_of_a_form_names_every_row_and_uses_none(tmp_pat
     book.save(path)
     subs = _read(tmp_path)
     first = int(subs.rows.loc[(subs.rows["kind"] == "data"), "row"].min())     # pop_total is the first field
-    reason = (f"Trường “Tổng dân số” có ở 3 dòng của biểu mẫu: dòng {first}, dòng {last + 1} và dòng {last + 2} (đang bị "
-              "ẩn); không dùng số liệu nào của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.")
+    reason = (f"Trường “Tổng dân số” có ở 3 dòng của biểu mẫu: dòng {first}, dòng {last + 1} và "
+              f"dòng {last + 2} (đang bị ẩn); không dùng số liệu nào của trường này. Hãy xóa dòng thừa (kể cả dòng "
+              "bị ẩn), chỉ giữ lại một dòng.")
     assert subs.rejects[["row", "value", "reason"]].values.tolist() == [
         [first, "2200", reason], [last + 1, "2300", reason], [last + 2, "2.400", reason]]
     assert "pop_total" not in set(subs.values["field"])

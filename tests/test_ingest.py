@@ -118,13 +118,15 @@ EXPECTED = {
         ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: số đếm phải là số nguyên (“97,29”).'),
     ]),
     "percent-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), không phải tỷ lệ.'),
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), '
+                 'không phải tỷ lệ.'),
     ]),
     "percent-over-100": ((6, 3, 0, 0, 3), [
         ('W', 6, 'Tỷ lệ 105,2 % lớn hơn 100 % (cột này không được dùng; tỷ lệ được tính lại từ số lượng).'),
     ]),
     "fraction-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 6, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi phân số “24/26”: cần một số nguyên; ghi riêng tử số (24) và mẫu số (26) '
+        ('E', 6, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi phân số “24/26”: cần một số nguyên; ghi '
+                 'riêng tử số (24) và mẫu số (26) '
                  'vào hai cột tương ứng.'),
     ]),
     "formula-with-cached-value": ((6, 3, 0, 0, 3), [
@@ -143,7 +145,8 @@ EXPECTED = {
                  'coi là chưa có số liệu.'),
     ]),
     "word-dat-in-count": ((6, 2, 1, 0, 3), [
-        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô không chứa số mà ghi “Đạt”: cần ghi số lượng, không ghi kết quả đánh giá.'),
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô không chứa số mà ghi “Đạt”: cần ghi số lượng, '
+                 'không ghi kết quả đánh giá.'),
     ]),
     "negative-count": ((6, 2, 1, 0, 3), [
         ('E', 6, '“Dân số từ 15 đến 60 tuổi”: số đếm không được âm.'),
@@ -235,15 +238,19 @@ EXPECTED = {
         ('E', 6, '“Tổng dân số”: ô ghi “12,500”: ' + COMMA_REASON + '.'),
     ]),
     "percent-format-in-count": ((6, 1, 2, 0, 3), [
-        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô được định dạng phần trăm (%) trong Excel: giá trị 1 hiện ra là “100%”; cần số '
+        ('E', 5, '“Số người 15-60 tuổi biết chữ mức độ 1”: ô được định dạng phần trăm (%) trong Excel: giá '
+                 'trị 1 hiện ra là “100%”; cần số '
                  'người (số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng.'),
-        ('E', 6, '“Dân số từ 15 đến 60 tuổi”: ô được định dạng phần trăm (%) trong Excel: giá trị 0,8 hiện ra là “80%”; cần số '
+        ('E', 6, '“Dân số từ 15 đến 60 tuổi”: ô được định dạng phần trăm (%) trong Excel: giá trị 0,8 hiện '
+                 'ra là “80%”; cần số '
                  'người (số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng.'),
     ]),
     "field-twice-in-template": ((54, 46, 2, 0, 6), [
-        ('E', 9, 'Trường “Tổng dân số” có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
+        ('E', 9, 'Trường “Tổng dân số” có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng '
+                 'số liệu nào '
                  'của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.'),
-        ('E', 61, 'Trường “Tổng dân số” có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không dùng số liệu nào '
+        ('E', 61, 'Trường “Tổng dân số” có ở 2 dòng của biểu mẫu: dòng 9 và dòng 61 (đang bị ẩn); không '
+                  'dùng số liệu nào '
                   'của trường này. Hãy xóa dòng thừa (kể cả dòng bị ẩn), chỉ giữ lại một dòng.'),
     ]),
     "huge-cell-reference": ((0, 0, 0, 0, 0), [
@@ -356,7 +363,8 @@ def test_rejects_table_names_file_sheet_row_column_and_reason(defects):
     expected = pd.DataFrame([{
         "file": "percent-in-count.xlsx", "sheet": "Biểu 1", "row": 5, "column": "E · Biết chữ mức độ 1 / 15-60 tuổi",
         "field": "lit1_15_60", "value": "97,29%",
-        "reason": "“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), không phải tỷ lệ.",
+        "reason": "“Số người 15-60 tuổi biết chữ mức độ 1”: ô ghi tỷ lệ “97,29%”: cần số người (số lượng), "
+                  "không phải tỷ lệ.",
     }]).astype({"row": "Int64", "value": "string"})
     pd.testing.assert_frame_equal(rejects, expected, check_dtype=False)
     unit = defects["unknown-unit-name"]["rejects"]

@@ -268,7 +268,8 @@ class Intake:
             parsed = self.cells.parse_count(raw, formula_without_value=(r, c) in sheet.uncached,
                                             percent_format=bool(percent) and (r, c) in percent)
             if parsed.status == REJECTED:
-                self.reject(sheet, r + 1, column, field_id, raw, f"“{self.labels.get(field_id, field_id)}”: {parsed.reason}.")
+                label = self.labels.get(field_id, field_id)
+                self.reject(sheet, r + 1, column, field_id, raw, f"“{label}”: {parsed.reason}.")
                 return False
             if parsed.status == MISSING and parsed.reason:
                 label = f"“{self.labels.get(field_id, field_id)}”"
