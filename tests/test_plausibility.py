@@ -69,3 +69,24 @@ def test_an_implausible_ratio_is_a_warning_naming_both_values(tmp_path):
     row = problems[(problems["severity"] == "warning") & (problems["file"] == FILE)].iloc[0]
     assert row["column"] == "Tổng số hộ gia đình" and row["value"] == "1000" and row["row"] > 0
     assert _messages(problems, "error") == []
+
+
+def test_a_communes_printed_rate_is_checked_against_its_own_counts(tmp_path):
+    """Issue 16, class 3: a "60,08 %" printed beside counts that give other than that is reported,
+    with its row and column; a rate that matches its counts once rounded as printed is not."""
+    import fixtures_builder as fb
+
+    from helpers.ingest.submissions import load_submissions
+
+    header = [["STT", "Đơn vị", "Dân số", None, "Biết chữ mức độ 1", "Tỷ lệ (%)"],
+              [None, None, "Tổng số", "15-60 tuổi", "15-60 tuổi", None]]
+    rows = [[*row, rate] for row, rate in zip(fb.base_rows(), ["60,08", "97,5", 96.43], strict=True)]
+    path = fb.write_wide(tmp_path / "bang.xlsx", rows, header=header, merges=["A3:A4", "B3:B4", "C3:D3", "F3:F4"])
+    ctx = context(2023)
+    subs = load_submissions(tmp_path, 2023, ctx.ref.fields, ctx.communes)
+    problems = subs.problems.frame() if hasattr(subs.problems, "frame") else subs.problems
+    printed = problems[problems["message"].str.startswith("Tỷ lệ ghi")]
+    assert printed["row"].tolist() == [5]                       # 6800 / 7000 = 97,14 %, printed 60,08
+    assert printed.iloc[0]["value"] == "60,08" and printed.iloc[0]["column"].startswith("F")
+    assert "= 97,14 %" in printed.iloc[0]["message"] and printed.iloc[0]["severity"] == "warning"
+    assert path.exists()

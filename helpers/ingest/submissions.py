@@ -22,6 +22,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -55,7 +56,7 @@ from helpers.ingest.wide_sheets import (
     is_numbering,
     year_in_title,
 )
-from helpers.numbers import MAX_COUNT, NotACount, parse_count
+from helpers.numbers import MAX_COUNT, NotACount, format_number, parse_count
 from helpers.paths import DECLARED_SUBDIR
 from helpers.reference import nfc
 from helpers.text import label_key
@@ -199,6 +200,34 @@ def _blank_row(row: list[object]) -> bool:
         if value is not None and (type(value) is not str or value.strip()):
             return False
     return True
+
+
+@functools.cache
+def _rate_field_pairs() -> tuple[tuple[str, str], ...]:
+    """(numerator, denominator) single-field pairs of the indicators and the standards' criteria:
+    what a printed rate column of a commune table can be the rate of."""
+    from helpers.reference import load_indicators, load_standards
+
+    indicators = load_indicators()
+    _, criteria = load_standards()
+    pairs = [(n, d) for n, d in zip(indicators["numerator"], indicators["denominator"], strict=True)
+             if n and d and "+" not in n and "+" not in d]
+    pairs += list(zip(criteria["numerator"], criteria["denominator"], strict=True))
+    return tuple(dict.fromkeys(pairs))
+
+
+def _rate_columns(rate_cols: list[int], field_cols: dict[int, str]) -> dict[int, tuple[int, int]]:
+    """For each rate column, the (numerator, denominator) columns it is the rate of: the nearest
+    count column to its left that is a known numerator whose denominator is also in the table."""
+    column_of = {f: c for c, f in field_cols.items()}
+    found = {}
+    for c in rate_cols:
+        for left in sorted((k for k in field_cols if k < c), reverse=True):
+            pair = next(((n, d) for n, d in _rate_field_pairs() if n == field_cols[left] and d in column_of), None)
+            if pair is not None:
+                found[c] = (left, column_of[pair[1]])
+                break
+    return found
 
 
 class Intake:
@@ -406,6 +435,7 @@ class Intake:
         order_col, note_col, year_col = header.column_of(ORDER), header.column_of(NOTE), header.column_of(YEAR)
         field_cols = {c: f for c, f in header.columns.items() if f not in ROLES}
         rate_cols = [c for c, f in header.columns.items() if f == RATE]
+        rate_pair = _rate_columns(rate_cols, field_cols)
         column_name = {c: f"{column_letter(c)} · {header.labels[c]}" for c in header.labels}
         for c, label in header.unknown.items():
             filled = sum(not _blank(sheet.cell(r, c)) for r in range(header.last_row + 1, len(sheet.rows)))
@@ -494,14 +524,38 @@ class Intake:
                    if not self.read_cell(sheet, r, c, f, column_name[c], record, note)]
             for c in rate_cols:
                 rate = self.cells.parse_rate(raw[c])
+                if rate is not None and (r, c) in sheet.percent_cells and not isinstance(raw[c], str):
+                    rate = rate * 100    # a cell formatted as a percentage holds 0,6008 for "60,08%"
                 if rate is not None and rate > self.rules["percent"]["max_rate"]:
                     self.problems.add(WARNING, f"Tỷ lệ {_text(raw[c])} % lớn hơn 100 % (cột này không được dùng; "
                                                "tỷ lệ được tính lại từ số lượng).", **where, row=excel_row,
                                       column=column_name[c], value=raw[c])
+                elif rate is not None and c in rate_pair:
+                    self.check_printed_rate(sheet, r, c, rate, rate_pair[c], column_name, raw[c])
             self.add_row(sheet, excel_row, DATA, record, ROW_REJECTED if bad else ACCEPTED,
                          f"{len(bad)} ô bị loại" if bad else "")
         for r in total_rows:
             self.read_total(sheet, r, field_cols, column_name)
+
+    def check_printed_rate(self, sheet: Sheet, r: int, c: int, rate: Decimal, pair: tuple[int, int],
+                           column_name: dict[int, str], written: object) -> None:
+        """A commune's own printed rate against its own counts on the same row: a difference beyond
+        the rounding of the printed figure is a warning (the annex recomputes from the counts)."""
+        num_col, den_col = pair
+        counts = [self.cells.parse_count(sheet.cell(r, k)) for k in (num_col, den_col)]
+        if any(parsed.status != "ok" for parsed in counts) or not counts[1].value:
+            return
+        exponent = rate.as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        computed = 100 * Decimal(counts[0].value) / Decimal(counts[1].value)
+        if abs(computed - rate) <= Decimal(5) / Decimal(10) ** (places + 1):
+            return
+        shown = format_number(float(computed), max(places, 2))
+        self.problems.add(WARNING, (
+            f"Tỷ lệ ghi “{_text(written)}” khác tỷ lệ tính từ số liệu của chính dòng này: "
+            f"{column_name[num_col]} {counts[0].value} / {column_name[den_col]} {counts[1].value} = {shown} %; "
+            "phụ lục dùng tỷ lệ tính từ số lượng, hãy kiểm tra lại."),
+            file=sheet.file, sheet=sheet.name, row=r + 1, column=column_name[c], value=written)
 
     def read_total(self, sheet: Sheet, r: int, field_cols: dict[int, str], column_name: dict[int, str]) -> None:
         """Keep a total row's values to cross-check the communes' sum (never used as data)."""
