@@ -87,3 +87,18 @@ def test_footnote_marks_stand_apart_from_labels(sample_build):
     assert cell.comment is not None and cell.comment.text.startswith("(")
     labels = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
     assert not any(re.search(r"mức độ \d\d|kỹ thuật\d", v) for v in labels)
+
+
+def test_data_entry_template_hides_the_field_codes(tmp_path):
+    """The form a commune fills in shows Vietnamese labels; the field codes the reader needs stay
+    in a hidden column (issue 15: "Mã trường" showed pop_total, working_age_pop …)."""
+    from helpers.ingest.template import write_template
+
+    path = write_template(tmp_path / "form.xlsx", load_fields(), unit_code="19996", unit_name="Phường Hương Trà",
+                          year=2026)
+    sheet = load_workbook(path).active
+    code_column = next(c.column_letter for row in sheet.iter_rows() for c in row if c.value == "pop_total")
+    assert sheet.column_dimensions[code_column].hidden
+    visible = [str(c.value) for row in sheet.iter_rows() for c in row
+               if c.value is not None and not sheet.column_dimensions[c.column_letter].hidden]
+    assert _offending(" ".join(visible)) == [] and "Tổng dân số" in visible

@@ -97,6 +97,9 @@ def write_template(
 
     for letter, width in zip("ABCDEF", (6, 24, 62, 11, 12, 30), strict=True):
         sheet.column_dimensions[letter].width = width
+    # the "Mã trường" column is how the reader finds each field: kept, but hidden from the commune
+    # official, who reads the Vietnamese label beside it
+    sheet.column_dimensions["B"].hidden = True
     sheet.freeze_panes = sheet.cell(row=FIRST_FIELD_ROW, column=1)
 
     return write_workbook_atomically(book, Path(path))
