@@ -1,10 +1,13 @@
-"""Atomic writes: a failed or interrupted run never leaves a half-written file in place."""
+"""Atomic writes: a failed or interrupted run never leaves a half-written file in place, nor a
+half-replaced folder (:func:`replace_directory`)."""
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import re
+import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,3 +109,67 @@ def read_processed_csv(path: Path) -> pd.DataFrame:
             if quoted.any():
                 frame[column] = values.map(lambda v: v[1:] if isinstance(v, str) and v.startswith(QUOTE) else v)
     return frame
+
+
+# renameat2(2)'s flag that swaps two paths in one step (Linux 3.15, glibc 2.28; ext4, xfs, btrfs, tmpfs …)
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _exchange(first: Path, second: Path) -> bool:
+    """Swap two existing paths at once (Linux ``renameat2(RENAME_EXCHANGE)``); False where this
+    system or file system cannot, having changed nothing."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):          # a C library without renameat2
+        return False
+    renameat2.argtypes = (ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint)
+    if renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP):    # not supported here: the caller renames twice
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def replace_directory(new: Path, target: Path, previous: Path) -> Path | None:
+    """Put the folder ``new`` where the folder ``target`` is, as a whole.
+
+    On Linux both folders are swapped by one ``renameat2`` call, so ``target`` is at every instant
+    either the whole old folder or the whole new one; elsewhere the old folder is first renamed to
+    ``previous`` (a process killed between the two renames leaves ``target`` missing and
+    ``previous`` whole: :func:`restore_directory` puts it back). Returns where the old folder now
+    is (``new``'s path after a swap, else ``previous``), for the caller to delete, or None when
+    there was no ``target``. ``target`` being a file, not a folder, raises NotADirectoryError and
+    changes nothing; ``previous`` must not exist.
+    """
+    new, target, previous = Path(new), Path(target), Path(previous)
+    if (target.exists() or target.is_symlink()) and not target.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(target))
+    if not target.exists():
+        os.rename(new, target)
+        return None
+    if _exchange(new, target):
+        return new                              # where the new folder was, now the old one
+    os.rename(target, previous)
+    try:
+        os.rename(new, target)
+    except BaseException:
+        os.rename(previous, target)
+        raise
+    return previous
+
+
+def restore_directory(previous: Path, target: Path) -> bool:
+    """After a process was killed inside :func:`replace_directory` (two renames): put ``previous``
+    back as ``target`` if ``target`` is missing. True when it did."""
+    previous, target = Path(previous), Path(target)
+    if previous.is_dir() and not target.exists() and not target.is_symlink():
+        os.rename(previous, target)
+        return True
+    return False
+

@@ -27,3 +27,21 @@ def running_in_group(group: int) -> list[str]:
         if int(fields[2]) == group and fields[0] != "Z":
             running.append(stat.parent.name)
     return running
+
+
+def running_with_environment(name: str, value: str) -> list[str]:
+    """Processes (not exited) whose environment holds ``name=value``: a process and everything it
+    started, whatever their process groups (the batch's workers, kernels, browser and its helpers)."""
+    wanted = f"{name}={value}".encode()
+    running = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if wanted not in environ.read_bytes().split(b"\0"):
+                continue
+            state = (environ.parent / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            name_ = (environ.parent / "comm").read_text().strip()
+        except (OSError, IndexError):
+            continue
+        if state != "Z":
+            running.append(f"{environ.parent.name} {name_}")
+    return running

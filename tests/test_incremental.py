@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -188,6 +189,30 @@ def test_run_record_names_inputs_outputs_and_times(scenario):
     html = scenario["root"] / "output" / "2023" / "annex_2023.html"
     assert annex_2023["outputs"][str(html)] == hashlib.sha256(html.read_bytes()).hexdigest()
     assert record["last_run"]["years"] == YEARS
+
+
+def test_each_year_folder_is_one_recorded_promotion(scenario):
+    """The repaired 2023 re-ran its cleaning only: its new notebook replaced the failed one and the
+    annex files stayed (carried over), the whole folder swapped at once. The folder's generation
+    file lists exactly its files; run.json names that promotion for the cleaning and an earlier one
+    for the annex, and its outputs are the files on disk."""
+    from helpers.run.batch import GENERATION_FILE
+
+    record = scenario["record"]
+    for year in YEARS:
+        folder = scenario["root"] / "output" / str(year)
+        manifest = json.loads((folder / GENERATION_FILE).read_text(encoding="utf-8"))
+        on_disk = {name.as_posix(): digest for name, digest in _tree(folder).items() if name.name != GENERATION_FILE}
+        assert on_disk == manifest["files"]
+        recorded = {}
+        for step in ("clean", "annex"):
+            recorded.update({str(Path(p).relative_to(folder)): h for p, h in record["years"][str(year)][step]["outputs"]
+                             .items() if Path(p).parent == folder})
+        assert recorded == on_disk
+    entries = record["years"]["2023"]
+    manifest = json.loads((scenario["root"] / "output" / "2023" / GENERATION_FILE).read_text(encoding="utf-8"))
+    assert entries["clean"]["generation"] == manifest["generation"] != entries["annex"]["generation"] != ""
+    assert not (scenario["root"] / "output" / "2023" / "failed").exists()
 
 
 # --- the run record's functions on their own, with fake inputs -------------------------------

@@ -29,7 +29,9 @@ import os
 import select
 import signal
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -49,6 +51,66 @@ PRINT_PARAMETERS = {"preferCSSPageSize": True, "printBackground": True, "display
 PIPE_LAUNCHER = ("/bin/sh", "-c", 'exec "$@" 3<&0 4>&1 </dev/null >/dev/null', "sh")
 TAB_GONE_EVENTS = ("Inspector.detached", "Inspector.targetCrashed", "Target.detachedFromTarget")
 STOP_SECONDS = 5
+PR_SET_PDEATHSIG = 1     # prctl(2): the signal this process gets when the thread that started it ends
+
+
+def die_with_parent(signum: int = signal.SIGKILL, *, parent: int | None = None) -> bool:
+    """Have Linux send ``signum`` to this process when its parent dies (``prctl(PR_SET_PDEATHSIG)``);
+    if the parent (``parent``: the process id expected, by default the current parent) died
+    already, send it now. False where the system has no such thing (not Linux).
+
+    The batch's worker processes call it first thing, and start their kernels and browsers with
+    :func:`dying_with_parent`: a batch killed outright (SIGKILL, the out-of-memory killer) then
+    leaves none of them running, nor writing into ``output/``.
+    """
+    preexec = dying_with_parent(signum, parent=os.getppid() if parent is None else parent)
+    if preexec is None:
+        return False
+    preexec()
+    return True
+
+
+def dying_with_parent(signum: int = signal.SIGKILL, *, parent: int | None = None):
+    """A ``subprocess.Popen`` ``preexec_fn`` making the child die with this process (see
+    :func:`die_with_parent`), or None off Linux. Linux sends the signal when the *thread* that
+    started the child ends: start it from a thread that lasts as long as this process
+    (:func:`popen_dying_with_parent` does). The C function is looked up here, before the fork."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent = os.getpid() if parent is None else parent
+
+    def preexec() -> None:
+        prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        if os.getppid() != parent:        # the parent died before the line above: nobody will signal
+            os.kill(os.getpid(), signum)
+
+    return preexec
+
+
+_LAUNCHER: list = []             # the thread that starts the browsers when asked from a passing thread
+_LAUNCHER_LOCK = threading.Lock()
+
+
+def popen_dying_with_parent(command: list[str], **kwargs) -> subprocess.Popen:
+    """``subprocess.Popen(command, **kwargs)``, the child dying with this process (Linux).
+
+    The print service starts its browsers from the threads serving its clients, which end with
+    their connection; the browser is then started from one kept thread of this process instead, so
+    that its parent-death signal comes when this process dies, not when a connection closes."""
+    preexec = dying_with_parent()
+    if preexec is None:
+        return subprocess.Popen(command, **kwargs)
+    if threading.current_thread() is threading.main_thread():
+        return subprocess.Popen(command, preexec_fn=preexec, **kwargs)
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _LAUNCHER_LOCK:
+        if not _LAUNCHER:
+            _LAUNCHER.append(ThreadPoolExecutor(1, thread_name_prefix="browser-launcher"))
+    return _LAUNCHER[0].submit(subprocess.Popen, command, preexec_fn=preexec, **kwargs).result()
 
 
 def _pdf():
@@ -138,10 +200,11 @@ class BrowserSession:
         try:
             with open(work / "stderr.log", "wb") as stderr:
                 # its own session: Ctrl-C in the terminal does not stop a print half-way (the batch decides);
-                # the browser still quits when this process dies, as its pipe closes
-                self._process = subprocess.Popen([*PIPE_LAUNCHER, *session_command(self.browser, work / "profile")],
-                                                 stdin=command_end, stdout=answer_end, stderr=stderr,
-                                                 start_new_session=True, env=_pdf().browser_environment(work))
+                # the browser still quits when this process dies: its pipe closes, and on Linux it is
+                # killed (parent-death signal) even if it does not read the pipe at that moment
+                self._process = popen_dying_with_parent(
+                    [*PIPE_LAUNCHER, *session_command(self.browser, work / "profile")], stdin=command_end,
+                    stdout=answer_end, stderr=stderr, start_new_session=True, env=_pdf().browser_environment(work))
         except OSError as exc:
             self.close()
             raise BrowserError(f"không chạy được trình duyệt ({exc})", stopped=True) from exc

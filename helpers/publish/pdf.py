@@ -31,7 +31,7 @@ from multiprocessing import AuthenticationError
 from multiprocessing.connection import Client, Listener
 from pathlib import Path
 
-from helpers.publish.devtools_print import STOP_SECONDS, BrowserSession, capture_in_session
+from helpers.publish.devtools_print import STOP_SECONDS, BrowserSession, capture_in_session, dying_with_parent
 from helpers.storage import write_bytes_atomically
 
 log = logging.getLogger(__name__)
@@ -151,7 +151,8 @@ def _run(command: list[str], produced: Path) -> str:
     else a short reason."""
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT_SECONDS, check=False,
-                              env=browser_environment(Path(produced).parent))
+                              env=browser_environment(Path(produced).parent),
+                              preexec_fn=dying_with_parent())     # a killed batch leaves no browser (Linux)
     except subprocess.TimeoutExpired:
         return f"trình duyệt không trả lời sau {TIMEOUT_SECONDS} giây"
     except OSError as exc:

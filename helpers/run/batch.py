@@ -5,15 +5,37 @@ Two phases, each running years in parallel processes: first ``01_clean`` for eve
 ``02_indicators`` and ``03_annex`` (which read earlier years' clean data for trends and the
 year-on-year jump check). Each process keeps one Jupyter kernel warm across the years it builds
 (``_warm_kernel``); headless browsers kept by the batch's own process (one for every two
-workers) print every year's PDF (``helpers.publish.pdf.PrintService``). Each year's outputs are written
-to a staging folder and moved into ``output/<year>/`` only when the whole year succeeded, so a
-failure never replaces a good annex. One year's failure never stops the others; the command
-exits non-zero when any year failed.
+workers) print every year's PDF (``helpers.publish.pdf.PrintService``). One year's failure never
+stops the others; the command exits non-zero when any year failed.
+
+What reaches ``output/<year>/``, and when. Each step works in a staging folder under
+``output/.staging/``. A year's folder is replaced as a whole, once per run (:func:`promote_year`):
+the new files (the cleaning's notebook waits in staging for the year's annex step) and the
+unchanged files of the year's other step are gathered in a new folder, with ``.generation.json``
+(the run that promoted it, every file's SHA-256), and that folder is swapped with the old one in
+one step (``helpers.storage.replace_directory``). A run killed at any moment leaves a year's old
+set of files or its new set, never a mix; ``output/run.json`` is written after the promotion (a
+promoted but unrecorded year is simply built again next time). A step's file that the step did not
+make this time is not carried over (a new annex replaces every file of the folder but the
+cleaning's): without a browser the new annex has no PDF, and the old PDF, printed from the
+previous annex, goes (the summary says so). A failure never replaces a good
+annex: the failing notebook is put in ``output/<year>/failed/`` beside it.
+
+One run at a time: the run holds ``.batch.lock`` in the output and processed folders
+(:func:`helpers.run.run_record.hold_trees`). A second run started meanwhile waits for the first to
+end, saying who holds the folder, for up to ``--lock-timeout`` seconds (15 minutes by default), then
+stops with a Vietnamese message and exit code 3; a lock left by a killed run is taken over, and the
+run says so. Workers, their kernels and the browsers die with the batch's process even when it is
+killed outright (Linux: a parent-death signal, ``prctl(PR_SET_PDEATHSIG)``).
 
 Incremental: ``output/run.json`` (helpers.run.run_record) keeps, per year and step, the content
 hashes of what the step read; a step runs again only when one of them changed (``--force``
 runs everything). Ctrl-C stops the run; finished steps are recorded, unfinished ones leave the
 previous outputs in place and run again next time.
+
+Exit codes: 0 done, 1 a year failed, 2 a mistake on the command line, 3 the output or processed
+folder could not be held (another run kept it past ``--lock-timeout``, or its lock file cannot be
+written), 130 stopped by Ctrl-C.
 
     python -m helpers.run.batch                 # every year found under data/raw/
     python -m helpers.run.batch --years 2023    # one year
@@ -23,11 +45,15 @@ previous outputs in place and run again next time.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import functools
+import json
 import logging
 import multiprocessing
 import multiprocessing.util
 import os
+import re
 import shutil
 import signal
 import sys
@@ -36,6 +62,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from helpers import storage
 from helpers.paths import NOTEBOOKS_DIR, OUTPUT_DIR, PROCESSED_DIR, RAW_DIR, resolve_project_path
 from helpers.run import run_record
 from helpers.run.run_record import ANNEX_STEP, CLEAN_OUTPUTS, CLEAN_STEP, INDICATOR_OUTPUTS
@@ -48,6 +75,10 @@ LATER_NOTEBOOKS = ("02_indicators.ipynb", "03_annex.ipynb")
 ANNEX_NOTEBOOK = "03_annex.ipynb"
 FAILED_SUBDIR = "failed"
 STAGING_SUBDIR = ".staging"
+GENERATION_FILE = ".generation.json"    # in output/<year>/: the run that promoted the folder, each file's hash
+PREVIOUS_SUFFIX = ".previous"           # .staging/<year>.previous: the old folder while it is being replaced
+LOCK_TIMEOUT_SECONDS = 900.0            # how long a run waits for another run's folders by default
+EXIT_BUSY = 3
 # The parameters each notebook declares (papermill only warns about unknown names).
 NOTEBOOK_PARAMETERS = {
     "01_clean.ipynb": ("year", "raw_dir", "processed_dir"),
@@ -70,6 +101,10 @@ class YearResult:
     message: str = ""                  # the analyst's message (Vietnamese), may span lines
     seconds: float = 0.0
     pdf: str = ""                      # built | skipped: <reason> | failed: <reason> (helpers.publish.pdf)
+    removed_pdf: str = ""              # the previous annex PDF, removed: it was printed from the previous annex
+    staged: str = ""                   # a step's outputs waiting in .staging for the year's promotion
+    promoted: bool = False             # this step's outputs (and those it carried) reached output/<year>/
+    retry: bool = False                # failed for a reason outside the step's inputs: run it again next time
 
     @property
     def headline(self) -> str:
@@ -163,7 +198,12 @@ def _warm_kernel(kernel_name: str):
             if not _KERNELS:
                 multiprocessing.util.Finalize(None, _stop_kernels, exitpriority=10)
             km = _reused_kernel_manager_class()(kernel_name=kernel_name)
-            run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR))
+            # the kernel dies with this worker, even one killed outright (Linux; jupyter_client passes
+            # preexec_fn on to subprocess.Popen, and this thread lasts as long as the worker)
+            from helpers.publish.devtools_print import dying_with_parent
+
+            preexec = dying_with_parent()
+            run_sync(km.start_kernel)(cwd=str(NOTEBOOKS_DIR), **({"preexec_fn": preexec} if preexec else {}))
             _KERNELS[kernel_name] = km
         kc = km.client()
         try:
@@ -181,10 +221,12 @@ def _warm_kernel(kernel_name: str):
     raise AssertionError("unreachable")
 
 
-def _init_worker(printer: tuple | None = None) -> None:
-    """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), print their PDFs
-    with the batch's browsers (``printer``: :attr:`helpers.publish.pdf.PrintService.client_arguments`), and
-    skip the IRI syntax checker of jsonschema.
+def _init_worker(printer: tuple | None = None, parent: int | None = None) -> None:
+    """Workers ignore Ctrl-C (the parent decides how to stop, see build_annexes), die with the
+    batch's process ``parent`` even when it is killed outright (Linux: parent-death signal), print
+    their PDFs with the batch's browsers (``printer``:
+    :attr:`helpers.publish.pdf.PrintService.client_arguments`), and skip the IRI syntax checker of
+    jsonschema.
 
     papermill and nbconvert import nbformat, whose jsonschema imports ``rfc3987_syntax`` when it is
     installed (jupyterlab's dependencies install it); that module compiles some thirty Earley
@@ -193,6 +235,10 @@ def _init_worker(printer: tuple | None = None) -> None:
     optional: marking it absent in the worker processes changes nothing but the start-up time.
     """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if parent is not None:
+        from helpers.publish.devtools_print import die_with_parent
+
+        die_with_parent(signal.SIGKILL, parent=parent)
     sys.modules.setdefault("rfc3987_syntax", None)
     if printer is not None:
         from helpers.publish.pdf import PrintClient
@@ -254,7 +300,21 @@ def _restore_stderr(saved: int) -> None:
     os.close(saved)
 
 
-def _fail(result: YearResult, notebook: str, exc: Exception, staging: Path, out_dir: Path) -> YearResult:
+_OS_ERRORS = ("OSError", "PermissionError", "FileExistsError", "FileNotFoundError", "NotADirectoryError",
+              "IsADirectoryError")
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\][^:]*(?::\s*'(.*?)')?")
+
+
+def write_error_message(out_dir: Path, exc: OSError) -> str:
+    """One Vietnamese line for a year's output that could not be written, naming its folder."""
+    if exc.errno == errno.ENOTDIR and exc.filename and Path(exc.filename) == Path(out_dir):
+        return (f"Không ghi được kết quả: {out_dir} là một tệp chứ không phải thư mục; "
+                "hãy xoá hoặc đổi tên tệp đó rồi chạy lại.")
+    where = f" ({exc.filename})" if exc.filename and Path(exc.filename) != Path(out_dir) else ""
+    return f"Không ghi được kết quả vào thư mục {out_dir}: {run_record.os_error_reason(exc.errno)}{where}."
+
+
+def _fail(result: YearResult, notebook: str, exc: Exception) -> YearResult:
     from papermill.exceptions import PapermillExecutionError
 
     result.status = "failed"
@@ -262,69 +322,185 @@ def _fail(result: YearResult, notebook: str, exc: Exception, staging: Path, out_
     if isinstance(exc, PapermillExecutionError):
         result.cell = exc.exec_count
         result.message = exc.evalue if exc.ename == "WorkbookError" else f"{exc.ename}: {exc.evalue}"
+        found = _ERRNO_TEXT.search(exc.evalue or "")
+        if exc.ename in _OS_ERRORS and found:      # a file the notebook could not read or write
+            path = f" {found.group(2)}" if found.group(2) else ""
+            result.message = f"Không đọc/ghi được tệp{path}: {run_record.os_error_reason(int(found.group(1)))}."
+            result.retry = True
+    elif isinstance(exc, OSError):
+        result.message = f"Không ghi được sổ tính {notebook}: {run_record.os_error_reason(exc.errno)}" + (
+            f" ({exc.filename})." if exc.filename else ".")
+        result.retry = True
     else:
         result.message = f"{type(exc).__name__}: {exc}"
-    executed = staging / notebook
-    if executed.exists():
-        failed_dir = out_dir / FAILED_SUBDIR
-        failed_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(executed, failed_dir / notebook)
-        result.outputs.append(str(failed_dir / notebook))
     return result
 
 
+def step_names(year: object, notebooks: tuple[str, ...], render: bool) -> set[str]:
+    """The names in ``output/<year>/`` that a step makes (whether or not it makes them this time)."""
+    names = {*notebooks, *(f"{FAILED_SUBDIR}/{notebook}" for notebook in notebooks)}
+    if render:
+        names |= {f"annex_{year}.html", f"annex_{year}.xlsx", f"annex_{year}.pdf", f"annex_{year}_page1.png"}
+    return names
+
+
+def _files_in(folder: Path) -> set[str]:
+    """The files under ``folder`` (relative, with "/"), but the generation file."""
+    if not folder.is_dir():
+        return set()
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_symlink() or not p.is_dir()}
+    return names - {GENERATION_FILE}
+
+
+@contextlib.contextmanager
+def _signals_wait():
+    """Ctrl-C and SIGTERM wait for the block (the swap of a year's folder) to end."""
+    if not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def promote_year(new: Path, out_dir: Path, replaced: set[str], generation: str) -> tuple[list[Path], list[str]]:
+    """Make the folder ``new`` (a year's new files, at their places) the year's folder ``out_dir``,
+    as a whole.
+
+    The files of the old folder that are neither in ``new`` nor named in ``replaced`` (the names of
+    the steps that ran: see :func:`step_names`) are carried over (hard links); ``.generation.json``
+    is written (``generation``, each file's SHA-256); then the two folders are swapped in one step
+    (:func:`helpers.storage.replace_directory`) and the old one deleted. Returns the files of the
+    year's folder now, and the old files that are gone (named in ``replaced``, not made this time).
+    Raises OSError (NotADirectoryError when ``out_dir`` is a file), leaving ``out_dir`` as it was.
+    """
+    new, out_dir = Path(new), Path(out_dir)
+    if (out_dir.exists() or out_dir.is_symlink()) and not out_dir.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(out_dir))
+    made, old = _files_in(new), _files_in(out_dir)
+    for name in sorted(old - made - replaced):        # the files of the year's other step, unchanged
+        target = new / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(out_dir / name, target, follow_symlinks=False)
+        except OSError:
+            shutil.copy2(out_dir / name, target, follow_symlinks=False)
+    files = sorted(_files_in(new))
+    manifest = {"year": out_dir.name, "generation": generation, "promoted": run_record.iso_time(time.time()),
+                "files": {name: run_record.file_digest(new / name) for name in files}}
+    (new / GENERATION_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=1), encoding="utf-8")
+    previous = out_dir.parent / STAGING_SUBDIR / f"{out_dir.name}{PREVIOUS_SUFFIX}"
+    if previous.exists():
+        shutil.rmtree(previous)
+    with _signals_wait():
+        replaced_folder = storage.replace_directory(new, out_dir, previous)
+    if replaced_folder is not None:
+        shutil.rmtree(replaced_folder, ignore_errors=True)
+    return [out_dir / name for name in files], sorted((old & replaced) - set(files))
+
+
+def new_generation() -> str:
+    """An id for this run's promotions: its start time and process id."""
+    return time.strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}"
+
+
 def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed_dir: Path,
-              output_dir: Path, target_level: str, kernel_name: str, render: bool) -> YearResult:
-    """Run ``notebooks`` for one year in a staging folder; promote the outputs if all succeed."""
+              output_dir: Path, target_level: str, kernel_name: str, render: bool, defer: bool = False,
+              carry: tuple[str, list[str]] | None = None, generation: str = "") -> YearResult:
+    """Run ``notebooks`` for one year in a staging folder, then promote (:func:`promote_year`).
+
+    When they all succeed, their outputs replace the step's previous ones in ``output/<year>/`` —
+    or, with ``defer``, wait in the staging folder (``result.staged``) for the year's next step,
+    which takes them along with ``carry`` (that folder, and the names its step makes). A failing
+    notebook goes to ``output/<year>/failed/``, the rest of the year's folder staying as it was.
+    An output that cannot be written fails the year with a Vietnamese message naming the folder.
+    """
     logging.getLogger("papermill").setLevel(logging.WARNING)
     started = time.perf_counter()
     result = YearResult(year=year)
-    out_dir = Path(output_dir) / str(year)
-    staging = Path(output_dir) / STAGING_SUBDIR / f"{year}-{os.getpid()}-{notebooks[0].split('_')[0]}"
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    output_dir = Path(output_dir)
+    out_dir = output_dir / str(year)
+    staging = output_dir / STAGING_SUBDIR / f"{year}-{os.getpid()}-{notebooks[0].split('_')[0]}"
     log_path = staging.with_suffix(".log")
-    saved_stderr = _redirect_stderr(log_path)
     parameters = {"year": year, "raw_dir": str(raw_dir), "processed_dir": str(processed_dir),
                   "target_level": target_level}
+    saved_stderr = None
+    keep = False
     try:
+        if (out_dir.exists() or out_dir.is_symlink()) and not out_dir.is_dir():
+            raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(out_dir))
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        saved_stderr = _redirect_stderr(log_path)
         for notebook in notebooks:
             try:
                 _execute(notebook, staging, parameters, kernel_name)
             except Exception as exc:  # noqa: BLE001 - every failure becomes a year result
-                return _fail(result, notebook, exc, staging, out_dir)
-        if render:
-            from helpers.publish.excel import export_year_workbook
-            from helpers.publish.render import render_annex_html
-            from helpers.reference import load_entity
-
-            entity = load_entity()
-            title = f"Phụ lục năm {year} - {entity.issuing_body_short}"
-            render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
-            # the Excel copy is written while the browser prints (this process only waits for it then)
-            with ThreadPoolExecutor(max_workers=1) as excel:
-                workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx")
-                result.pdf = _print_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
-                                        staging / f"annex_{year}_page1.png").summary
-                workbook.result()
-        out_dir.mkdir(parents=True, exist_ok=True)
-        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})  # Ctrl-C waits for the moves
-        try:
-            for produced in sorted(staging.iterdir()):
-                os.replace(produced, out_dir / produced.name)
-                result.outputs.append(str(out_dir / produced.name))
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
-        for notebook in notebooks:
-            (out_dir / FAILED_SUBDIR / notebook).unlink(missing_ok=True)
-        if (out_dir / FAILED_SUBDIR).is_dir() and not any((out_dir / FAILED_SUBDIR).iterdir()):
-            (out_dir / FAILED_SUBDIR).rmdir()
+                _fail(result, notebook, exc)
+                break
+        else:
+            if render:
+                _render(year, staging, processed_dir, result)
+        if result.status == "failed":     # only the failing notebook is kept, in failed/
+            for produced in list(staging.iterdir()):
+                if produced.name != result.notebook:
+                    shutil.rmtree(produced) if produced.is_dir() else produced.unlink()
+            if (staging / result.notebook).exists():
+                (staging / FAILED_SUBDIR).mkdir()
+                os.replace(staging / result.notebook, staging / FAILED_SUBDIR / result.notebook)
+        elif defer:
+            keep = True
+            result.staged = str(staging)
+            result.outputs = [str(out_dir / name) for name in sorted(_files_in(staging))]
+            return result
+        made = _files_in(staging)
+        replaced = step_names(year, notebooks, render)
+        if render and result.status != "failed":   # a new annex: every file of the year but the cleaning's goes
+            replaced |= _files_in(out_dir) - step_names(year, (CLEAN_NOTEBOOK,), False)
+        if carry is not None:
+            carried, names = Path(carry[0]), carry[1]
+            for name in _files_in(carried):
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(carried / name, staging / name)
+            shutil.rmtree(carried, ignore_errors=True)
+            replaced |= set(names)
+        files, gone = promote_year(staging, out_dir, replaced, generation or new_generation())
+        result.promoted = True
+        result.outputs = [str(path) for path in files if path.relative_to(out_dir).as_posix() in made]
+        if render and f"annex_{year}.pdf" in gone:
+            result.removed_pdf = str(out_dir / f"annex_{year}.pdf")
+        return result
+    except OSError as exc:
+        result.status, result.retry = "failed", True
+        result.notebook, result.cell = "", None
+        result.message = write_error_message(out_dir, exc)
         return result
     finally:
-        _restore_stderr(saved_stderr)
-        shutil.rmtree(staging, ignore_errors=True)
+        if saved_stderr is not None:
+            _restore_stderr(saved_stderr)
+        if not keep:
+            shutil.rmtree(staging, ignore_errors=True)
         log_path.unlink(missing_ok=True)
         result.seconds = time.perf_counter() - started
+
+
+def _render(year: int, staging: Path, processed_dir: Path, result: YearResult) -> None:
+    """The annex HTML, its Excel copy and its PDF (with the page-1 screenshot), in ``staging``."""
+    from helpers.publish.excel import export_year_workbook
+    from helpers.publish.render import render_annex_html
+    from helpers.reference import load_entity
+
+    entity = load_entity()
+    title = f"Phụ lục năm {year} - {entity.issuing_body_short}"
+    render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
+    # the Excel copy is written while the browser prints (this process only waits for it then)
+    with ThreadPoolExecutor(max_workers=1) as excel:
+        workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx")
+        result.pdf = _print_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
+                                staging / f"annex_{year}_page1.png").summary
+        workbook.result()
 
 
 STEP_NOTEBOOKS = {CLEAN_STEP: (CLEAN_NOTEBOOK,), ANNEX_STEP: LATER_NOTEBOOKS}
@@ -332,6 +508,8 @@ STEP_LABELS = {CLEAN_STEP: "làm sạch", ANNEX_STEP: "chỉ tiêu và phụ l�
 STILL_FAILED = "still-failed"      # a step that failed before and whose inputs did not change
 # YearResult fields the batch itself fills; any other field (set inside run_steps) is copied as is.
 _MERGED_FIELDS = {"year", "status", "steps", "changed", "outputs", "notebook", "cell", "message", "seconds"}
+# fields about this run only, never recorded nor restored from the record
+_TRANSIENT_FIELDS = {"removed_pdf", "staged", "promoted", "retry"}
 
 
 def _step_parameters(step: str, year: int, common: dict) -> dict:
@@ -364,7 +542,7 @@ def _restore(result: YearResult, step: str, entry: dict) -> None:
     result.steps[step] = "unchanged"
     result.outputs += [p for p in entry["outputs"] if not p.endswith(".csv")]
     for name, value in entry.get("extra", {}).items():
-        if name not in _MERGED_FIELDS and hasattr(result, name):
+        if name not in _MERGED_FIELDS | _TRANSIENT_FIELDS and hasattr(result, name):
             setattr(result, name, value)
 
 
@@ -387,30 +565,114 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                   processed_dir: Path = PROCESSED_DIR, output_dir: Path = OUTPUT_DIR,
                   target_level: str = "province", jobs: int | None = None,
                   kernel_name: str = KERNEL_NAME, force: bool = False,
-                  progress: bool = False) -> list[YearResult]:
-    """Build the annex of each year (default: every year folder under ``raw_dir``).
+                  progress: bool = False, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> list[YearResult]:
+    """Build the annex of each year (default: every year folder under ``raw_dir``; a year asked
+    twice is built once).
 
     A step whose inputs (content hashes, see :mod:`helpers.run.run_record`) are those recorded in
     ``output_dir/run.json`` by an earlier run is not run again; ``force=True`` runs every step.
-    ``progress=True`` shows a progress bar over years × steps on stderr.
+    ``progress=True`` shows a progress bar over years × steps on stderr. The output and processed
+    folders are held for the run (:func:`helpers.run.run_record.hold_trees`): while another run
+    holds them this one waits, up to ``lock_timeout`` seconds, then raises
+    :class:`helpers.run.run_record.TreeUnavailable`.
     """
+    raw_dir, processed_dir, output_dir = (resolve_project_path(p) for p in (raw_dir, processed_dir, output_dir))
+    years = sorted(set(years)) if years else discover_years(raw_dir)
+    with run_record.hold_trees([output_dir, processed_dir], wait_seconds=lock_timeout):
+        return _build(years, raw_dir=raw_dir, processed_dir=processed_dir, output_dir=output_dir,
+                      target_level=target_level, jobs=jobs, kernel_name=kernel_name, force=force,
+                      progress=progress)
+
+
+def _clear_staging(output_dir: Path) -> None:
+    """Remove what a killed run left in ``.staging`` (its folders are never part of the output),
+    after putting back a year's folder it was replacing with two renames (not Linux)."""
+    staging = output_dir / STAGING_SUBDIR
+    if not staging.is_dir():
+        return
+    for previous in staging.glob(f"*{PREVIOUS_SUFFIX}"):
+        target = output_dir / previous.name[:-len(PREVIOUS_SUFFIX)]
+        if storage.restore_directory(previous, target):
+            log.warning("Đã khôi phục thư mục %s mà lần chạy trước bị dừng khi đang thay.", target)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+class _Recorder:
+    """Writes the steps' entries into ``run.json``, each right after its year's promotion."""
+
+    def __init__(self, path: Path, record: dict, generation: str, force: bool):
+        self.path, self.record, self.generation, self.force = path, record, generation, force
+        self.warned = False
+
+    def add(self, year: int, step: str, done: YearResult, inputs: dict, entry: dict | None,
+            processed_dir: Path) -> None:
+        if done.retry or (done.status == "failed" and "KeyboardInterrupt" in done.message):
+            inputs = {}      # not the step's inputs' fault (writing, a dead worker, Ctrl-C): run it again next time
+        outputs = _step_outputs(step, year, done, processed_dir) if done.status == "built" else []
+        run_record.set_step_entry(self.record, year, step, run_record.new_entry(
+            done.status, time.time() - done.seconds, done.seconds, inputs, entry, outputs=outputs,
+            notebook=done.notebook, cell=done.cell, message=done.message,
+            extra={k: v for k, v in vars(done).items() if k not in _MERGED_FIELDS | _TRANSIENT_FIELDS},
+            generation=self.generation if done.promoted else ""))
+
+    def save(self) -> None:
+        try:
+            run_record.save_run_record(self.path, self.record)
+        except OSError as exc:
+            if not self.warned:
+                log.warning("Không ghi được %s: %s; lần sau các năm sẽ được lập lại.", self.path,
+                            run_record.os_error_reason(exc.errno))
+                self.warned = True
+
+    def changed(self, inputs: dict, entry: dict | None) -> list[str] | None:
+        changed = run_record.changed_inputs(entry["inputs"], inputs) if entry else None
+        if self.force:
+            return ["--force"]
+        if entry and not changed:
+            return ["(kết quả cũ bị thiếu hoặc đã bị sửa)"]
+        return changed
+
+
+def _build(years: list[int], *, raw_dir: Path, processed_dir: Path, output_dir: Path, target_level: str,
+           jobs: int | None, kernel_name: str, force: bool, progress: bool) -> list[YearResult]:
     from tqdm import tqdm
 
-    raw_dir, processed_dir, output_dir = (resolve_project_path(p) for p in (raw_dir, processed_dir, output_dir))
-    years = sorted(years) if years else discover_years(raw_dir)
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(years) or 1))
     common = dict(raw_dir=raw_dir, processed_dir=processed_dir, output_dir=output_dir,
                   target_level=target_level, kernel_name=kernel_name)
+    generation = new_generation()
     record_path = output_dir / run_record.RECORD_NAME
     record = run_record.load_run_record(record_path)
-    shutil.rmtree(output_dir / STAGING_SUBDIR, ignore_errors=True)   # left by a run that was killed
+    recorder = _Recorder(record_path, record, generation, force)
+    _clear_staging(output_dir)        # left by a run that was killed (this run holds the folder now)
     code, reference = run_record.code_fingerprint(), run_record.reference_digests()
     results = {year: YearResult(year=year, status="unchanged") for year in years}
+    # a year whose cleaning ran: its outputs wait in .staging for the year's promotion, and its
+    # entry is recorded after it: year → (the step's result, its inputs, its earlier entry)
+    pending: dict[int, tuple[YearResult, dict, dict | None]] = {}
     run_started = time.time()
     bar = tqdm(total=len(years) * len(STEP_NOTEBOOKS), desc="Lập phụ lục", unit="bước",
                disable=not progress, leave=False, file=sys.stderr)
     pool: ProcessPoolExecutor | None = None
     printer = None
+
+    def promote_cleaning_alone(year: int) -> None:
+        """The cleaning ran and the annex need not: the cleaning's outputs replace its old ones."""
+        done, inputs, entry = pending.pop(year)
+        try:
+            promote_year(Path(done.staged), output_dir / str(year),
+                         step_names(year, STEP_NOTEBOOKS[CLEAN_STEP], False), generation)
+            done.promoted = True
+        except OSError as exc:
+            done.status, done.retry = "failed", True
+            done.notebook, done.cell = "", None
+            done.message = write_error_message(output_dir / str(year), exc)
+            result = results[year]
+            result.steps[CLEAN_STEP] = "failed"
+            result.status, result.notebook, result.cell, result.message = "failed", "", None, done.message
+        recorder.add(year, CLEAN_STEP, done, inputs, entry, processed_dir)
+        recorder.save()
+
     try:
         for step, notebooks in STEP_NOTEBOOKS.items():
             todo: dict[int, tuple[dict, dict | None]] = {}
@@ -425,6 +687,8 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                 if not force and run_record.is_up_to_date(entry, inputs):
                     _restore(result, step, entry)
                     bar.update(1)
+                    if year in pending:
+                        promote_cleaning_alone(year)
                 else:
                     todo[year] = (inputs, entry)
             if not todo:
@@ -433,14 +697,19 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                 printer = printer or _print_service(jobs)
                 pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
                                            initializer=_init_worker,
-                                           initargs=(printer.client_arguments if printer else None,))
+                                           initargs=(printer.client_arguments if printer else None, os.getpid()))
             bar.set_postfix_str(STEP_LABELS[step])
             queue, running = list(todo), {}
             # at most `jobs` steps in flight, so that Ctrl-C only waits for the ones running
             while queue or running:
                 while queue and len(running) < jobs:
                     year = queue.pop(0)
-                    running[pool.submit(run_steps, year, notebooks, render=step == ANNEX_STEP, **common)] = year
+                    carry = None
+                    if step == ANNEX_STEP and year in pending:
+                        carry = (pending[year][0].staged, sorted(step_names(year, STEP_NOTEBOOKS[CLEAN_STEP], False)))
+                    running[pool.submit(run_steps, year, notebooks, render=step == ANNEX_STEP,
+                                        defer=step == CLEAN_STEP, carry=carry, generation=generation,
+                                        **common)] = year
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for future in finished:
                     year = running.pop(future)
@@ -449,23 +718,19 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
                         done = future.result()
                     except Exception as exc:  # noqa: BLE001 - a worker that died fails its year only
                         done = YearResult(year=year, status="failed", notebook=notebooks[0],
-                                          message=f"{type(exc).__name__}: {exc}")
-                        inputs = {}     # not the step's fault: run it again next time
-                    if done.status == "failed" and "KeyboardInterrupt" in done.message:
-                        inputs = {}     # stopped by Ctrl-C: run it again next time
-                    changed = run_record.changed_inputs(entry["inputs"], inputs) if entry else None
-                    if force:
-                        changed = ["--force"]
-                    elif entry and not changed:
-                        changed = ["(kết quả cũ bị thiếu hoặc đã bị sửa)"]
-                    _merge(results[year], step, done, changed)
-                    outputs = _step_outputs(step, year, done, processed_dir) if done.status == "built" else []
-                    run_record.set_step_entry(record, year, step, run_record.new_entry(
-                        done.status, time.time() - done.seconds, done.seconds, inputs, entry, outputs=outputs,
-                        notebook=done.notebook, cell=done.cell, message=done.message,
-                        extra={k: v for k, v in vars(done).items() if k not in _MERGED_FIELDS}))
+                                          message=f"{type(exc).__name__}: {exc}", retry=True)
+                    _merge(results[year], step, done, recorder.changed(inputs, entry))
+                    if done.staged:               # the cleaning's outputs wait for the year's annex step
+                        pending[year] = (done, inputs, entry)
+                    else:
+                        if year in pending:       # they went with the annex step's outputs, or not at all
+                            cleaning, clean_inputs, clean_entry = pending.pop(year)
+                            if done.promoted:
+                                cleaning.promoted = True
+                                recorder.add(year, CLEAN_STEP, cleaning, clean_inputs, clean_entry, processed_dir)
+                        recorder.add(year, step, done, inputs, entry, processed_dir)
+                        recorder.save()
                     bar.update(1)
-            run_record.save_run_record(record_path, record)
             if getattr(pool, "_broken", False):
                 pool.shutdown(wait=False)
                 pool = None
@@ -483,15 +748,16 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
     finally:
         bar.close()
         record["last_run"] = {
-            "started": run_record.iso_time(run_started),
+            "started": run_record.iso_time(run_started), "generation": generation,
             "seconds": round(time.time() - run_started, 3), "years": years, "force": force, "jobs": jobs,
             "results": {str(r.year): r.status for r in results.values()},
         }
-        run_record.save_run_record(record_path, record)
+        recorder.save()
         if pool is not None:
             pool.shutdown()
         if printer is not None:      # after the pool: the steps still running may print
             printer.close()
+        shutil.rmtree(output_dir / STAGING_SUBDIR, ignore_errors=True)   # e.g. cleanings left unpromoted
     return [results[y] for y in years]
 
 
@@ -536,7 +802,7 @@ def print_summary(results: list[YearResult], seconds: float) -> None:
         if result.status == "built":
             html = [o for o in result.outputs if o.endswith(".html")]
             if html:
-                print(f"    {html[0]}")
+                print(f"    {next((o for o in html if Path(o).name.startswith('annex_')), html[0])}")
             if result.changed:
                 print(f"    lập lại do thay đổi: {describe_changes(result.changed)}")
         elif result.status == "failed":
@@ -552,6 +818,9 @@ def print_summary(results: list[YearResult], seconds: float) -> None:
             print(f"    PDF: {reason}" if status == "skipped" else f"    PDF: lỗi — {reason}")
         elif result.pdf == "built":
             print(f"    PDF: {next((o for o in result.outputs if o.endswith('.pdf')), 'đã in')}")
+        if result.removed_pdf:
+            print(f"    Đã xoá PDF cũ {result.removed_pdf}: nó được in từ phụ lục lần trước, không khớp với "
+                  "HTML và Excel mới.")
     counts = {status: [r.year for r in results if r.status == status] for status in ("built", "unchanged", "failed")}
     if len(counts["unchanged"]) == len(results):
         print(f"Không có thay đổi: giữ nguyên phụ lục của {len(results)} năm ({seconds:.1f} giây).")
@@ -562,19 +831,123 @@ def print_summary(results: list[YearResult], seconds: float) -> None:
           f"{len(failed)} năm lỗi{' (' + ', '.join(map(str, failed)) + ')' if failed else ''}.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Lập phụ lục Đề án 1373 cho từng năm báo cáo.")
-    parser.add_argument("--years", nargs="*", type=int, help="năm cần lập (mặc định: mọi năm trong data/raw)")
-    parser.add_argument("--target-level", default="province", help="cấp mục tiêu: national, province, district")
-    parser.add_argument("--jobs", type=int, default=None, help="số tiến trình chạy song song (mặc định: số lõi)")
+# argparse's own texts (Python 3.11), in Vietnamese: the command line never answers in English.
+_ARGPARSE_TEXTS = {
+    "usage: ": "cách dùng: ",
+    "positional arguments": "tham số",
+    "options": "tuỳ chọn",
+    "show this help message and exit": "hiện hướng dẫn này rồi thoát",
+    "argument %(argument_name)s: %(message)s": "tham số %(argument_name)s: %(message)s",
+    "unrecognized arguments: %s": "không hiểu tham số: %s",
+    "the following arguments are required: %s": "thiếu tham số: %s",
+    "one of the arguments %s is required": "cần một trong các tham số %s",
+    "expected one argument": "cần đúng một giá trị",
+    "expected at most one argument": "cần nhiều nhất một giá trị",
+    "expected at least one argument": "cần ít nhất một giá trị",
+    "expected %s argument": "cần %s giá trị",
+    "expected %s arguments": "cần %s giá trị",
+    "ambiguous option: %(option)s could match %(matches)s": "tuỳ chọn %(option)s chưa rõ: có thể là %(matches)s",
+    "not allowed with argument %s": "không dùng được cùng với %s",
+    "ignored explicit argument %r": "tuỳ chọn này không nhận giá trị %r",
+    "unexpected option string: %s": "không hiểu tuỳ chọn: %s",
+    "invalid %(type)s value: %(value)r": "giá trị không hợp lệ: %(value)r",
+    "invalid choice: %(value)r (choose from %(choices)s)":
+        "giá trị %(value)r không hợp lệ (chọn một trong: %(choices)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: lỗi: %(message)s\n",
+}
+
+
+@contextlib.contextmanager
+def _argparse_in_vietnamese():
+    """argparse's texts translated while the block runs (argparse looks them up through its ``_``)."""
+    saved = argparse._, argparse.ngettext
+    argparse._ = lambda text: _ARGPARSE_TEXTS.get(text, text)
+    argparse.ngettext = lambda one, many, n: _ARGPARSE_TEXTS.get(one if n == 1 else many, one if n == 1 else many)
+    try:
+        yield
+    finally:
+        argparse._, argparse.ngettext = saved
+
+
+class VietnameseArgumentParser(argparse.ArgumentParser):
+    """An argument parser whose help, usage and errors are Vietnamese; a mistake exits with code 2."""
+
+    def __init__(self, *args, **kwargs):
+        with _argparse_in_vietnamese():
+            super().__init__(*args, **kwargs)
+
+    def parse_args(self, args=None, namespace=None):
+        with _argparse_in_vietnamese():
+            return super().parse_args(args, namespace)
+
+    def parse_known_args(self, args=None, namespace=None):
+        with _argparse_in_vietnamese():
+            return super().parse_known_args(args, namespace)
+
+    def format_usage(self) -> str:
+        with _argparse_in_vietnamese():
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        with _argparse_in_vietnamese():
+            return super().format_help()
+
+    def error(self, message: str):
+        with _argparse_in_vietnamese():
+            super().error(message)
+
+
+def _year(text: str) -> int:
+    if not re.fullmatch(r"\d{4}", text.strip()):
+        raise argparse.ArgumentTypeError(f"{text!r} không phải là một năm (ví dụ: 2023)")
+    return int(text)
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} không phải là một số nguyên dương")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} không phải là một số giây (0 trở lên)")
+    return value
+
+
+def argument_parser() -> VietnameseArgumentParser:
+    """The command line of ``python -m helpers.run.batch``."""
+    parser = VietnameseArgumentParser(
+        prog="python -m helpers.run.batch", description="Lập phụ lục Đề án 1373 cho từng năm báo cáo.",
+        epilog="Mã thoát: 0 xong, 1 có năm lỗi, 2 sai tham số dòng lệnh, 3 không giữ được thư mục kết quả hoặc "
+               "thư mục số liệu sạch (một lần chạy khác dùng quá thời gian chờ, hoặc không ghi được tệp khoá), "
+               "130 dừng bằng Ctrl-C.")
+    parser.add_argument("--years", nargs="*", type=_year, metavar="NĂM",
+                        help="năm cần lập (mặc định: mọi năm trong data/raw); năm ghi trùng chỉ lập một lần")
+    parser.add_argument("--target-level", default="province", metavar="CẤP",
+                        help="cấp mục tiêu: national, province, district (mặc định: province)")
+    parser.add_argument("--jobs", type=_positive, default=None, metavar="SỐ",
+                        help="số tiến trình chạy song song (mặc định: số lõi)")
     parser.add_argument("--force", action="store_true", help="chạy lại mọi bước, kể cả khi không có thay đổi")
     parser.add_argument("--no-progress", action="store_true", help="không hiện thanh tiến trình")
-    parser.add_argument("--raw-dir", default=str(RAW_DIR))
-    parser.add_argument("--processed-dir", default=str(PROCESSED_DIR))
-    parser.add_argument("--output-dir", default=str(OUTPUT_DIR))
-    args = parser.parse_args(argv)
+    parser.add_argument("--lock-timeout", type=_seconds, default=LOCK_TIMEOUT_SECONDS, metavar="GIÂY",
+                        help="khi một lần chạy khác đang dùng thư mục kết quả: chờ tối đa bấy nhiêu giây rồi "
+                             f"dừng với mã thoát {EXIT_BUSY} (0: dừng ngay; mặc định: {LOCK_TIMEOUT_SECONDS:g})")
+    parser.add_argument("--raw-dir", default=str(RAW_DIR), metavar="THƯ_MỤC", help="thư mục số liệu các xã gửi")
+    parser.add_argument("--processed-dir", default=str(PROCESSED_DIR), metavar="THƯ_MỤC",
+                        help="thư mục số liệu đã làm sạch")
+    parser.add_argument("--output-dir", default=str(OUTPUT_DIR), metavar="THƯ_MỤC", help="thư mục kết quả")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argument_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    years = args.years or discover_years(Path(args.raw_dir))
+    years = sorted(set(args.years)) if args.years else discover_years(Path(args.raw_dir))
     if not years:
         print(f"Không tìm thấy thư mục năm nào trong {args.raw_dir}.", file=sys.stderr)
         return 1
@@ -583,11 +956,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         results = build_annexes(years, raw_dir=Path(args.raw_dir), processed_dir=Path(args.processed_dir),
                                 output_dir=Path(args.output_dir), target_level=args.target_level,
-                                jobs=args.jobs, force=args.force, progress=not args.no_progress)
+                                jobs=args.jobs, force=args.force, progress=not args.no_progress,
+                                lock_timeout=args.lock_timeout)
     except KeyboardInterrupt:
         print("Đã dừng (Ctrl-C). Các bước đã xong được ghi lại; năm đang chạy dở giữ nguyên kết quả cũ "
               "và sẽ được chạy lại lần sau.", file=sys.stderr)
         return 130
+    except run_record.TreeUnavailable as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_BUSY
     print_summary(results, time.perf_counter() - started)
     return 1 if any(r.status == "failed" for r in results) else 0
 

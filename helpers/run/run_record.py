@@ -9,15 +9,25 @@ touching a file changes nothing; editing one cell of one workbook re-runs that y
 Raw files are hashed with SHA-256 of their bytes, the same hash the annex's provenance section
 prints for each data file, so the record and the annex name the same data.
 
+One run at a time: :func:`hold_trees` locks the output and processed folders for the run
+(``.batch.lock`` in each: the holder's process id, host and start time). A second run waits
+while the first holds them, saying who; a lock left by a process that was killed is taken over,
+and the run says so.
+
 This module imports no pandas: a run where nothing changed must answer in well under a second.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import logging
+import os
+import sys
+import time
 from pathlib import Path
 
 from helpers.paths import DECLARED_SUBDIR, NOTEBOOKS_DIR, PROJECT_ROOT, REFERENCE_DIR
@@ -172,8 +182,10 @@ def iso_time(stamp: float) -> str:
 
 def new_entry(status: str, started: float, seconds: float, inputs: dict[str, str],
               before: dict | None, *, outputs: list[Path] = (), notebook: str = "",
-              cell: int | None = None, message: str = "", extra: dict | None = None) -> dict:
-    """A step's record entry. ``started`` is a ``time.time()`` stamp."""
+              cell: int | None = None, message: str = "", extra: dict | None = None,
+              generation: str = "") -> dict:
+    """A step's record entry. ``started`` is a ``time.time()`` stamp; ``generation`` names the
+    promotion that put the outputs in place (the year folder's ``.generation.json`` says it too)."""
     return {
         "status": status,
         "started": iso_time(started),
@@ -185,4 +197,209 @@ def new_entry(status: str, started: float, seconds: float, inputs: dict[str, str
         "cell": cell,
         "message": message,
         "extra": extra or {},        # other facts of the step's result (e.g. whether the PDF was printed)
+        "generation": generation,
     }
+
+
+# --- one run at a time ------------------------------------------------------------------------
+
+LOCK_NAME = ".batch.lock"
+LOCK_POLL_SECONDS = 0.2
+try:
+    import fcntl
+except ImportError:          # Windows: the lock file is made exclusively, the holder checked by its PID
+    fcntl = None
+
+
+class TreeUnavailable(Exception):
+    """A folder cannot be held for this run: another run holds it for longer than this run was told
+    to wait, or its lock file cannot be made (the message, in Vietnamese, names the folder)."""
+
+
+_OS_REASONS = {errno.EACCES: "không có quyền ghi", errno.EPERM: "không được phép ghi (thư mục chỉ đọc hoặc bị khoá)",
+               errno.EROFS: "ổ đĩa chỉ cho đọc", errno.ENOSPC: "ổ đĩa đã đầy",
+               getattr(errno, "EDQUOT", -1): "đã hết dung lượng được cấp",
+               errno.ENOTDIR: "ở đó là một tệp chứ không phải thư mục", errno.EEXIST: "đã có một tệp cùng tên",
+               errno.EISDIR: "ở đó là một thư mục chứ không phải tệp", errno.ENOENT: "không tìm thấy",
+               errno.ENAMETOOLONG: "tên quá dài", errno.EBUSY: "đang bị chương trình khác dùng"}
+
+
+def os_error_reason(code: int | None) -> str:
+    """An error number of the system (``OSError.errno``) in a few Vietnamese words."""
+    return _OS_REASONS.get(code, f"lỗi hệ thống số {code}") if code is not None else "lỗi hệ thống"
+
+
+def _host() -> str:
+    return os.uname().nodename if hasattr(os, "uname") else os.environ.get("COMPUTERNAME", "")
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (on this machine)."""
+    if pid <= 0:
+        return False
+    if sys.platform == "win32":          # os.kill(pid, 0) would send Ctrl-C there
+        import ctypes
+
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)       # PROCESS_QUERY_LIMITED_INFORMATION
+        if not handle:
+            return kernel32.GetLastError() == 5                  # access denied: it exists
+        code = ctypes.c_ulong()
+        kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        kernel32.CloseHandle(handle)
+        return code.value == 259                                 # STILL_ACTIVE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:              # another user's process
+        return True
+    return True
+
+
+def describe_holder(holder: dict) -> str:
+    """“PID 1234 trên máy may-chu, bắt đầu lúc 2026-11-30 10:00:05”."""
+    started = str(holder.get("started", "")).replace("T", " ")[:19]
+    text = f"PID {holder.get('pid', '?')}"
+    text += f" trên máy {holder['host']}" if holder.get("host") else ""
+    return text + (f", bắt đầu lúc {started}" if started else "")
+
+
+class TreeLock:
+    """The lock of one folder tree for one run: ``<folder>/.batch.lock``.
+
+    POSIX: an advisory ``flock`` on the file, which the system lets go when its holder dies however
+    it dies (so a lock can never be held by a process that is gone); the file says who holds it.
+    A file left by a killed run is taken over: :meth:`acquire` returns what it said. Elsewhere the
+    file is made exclusively and a holder whose process is gone is taken over.
+    """
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK_NAME
+        self._fd = -1
+
+    def acquire(self) -> tuple[bool, dict]:
+        """(True, the stale holder found in the file or {}) once held; (False, the holder) when busy."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        while True:
+            if fcntl is None:
+                taken = self._acquire_exclusively()
+            else:
+                taken = self._acquire_flock()
+            if taken is not None:
+                return taken
+
+    def _acquire_flock(self) -> tuple[bool, dict] | None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            return False, self.holder()
+        try:                      # released (file removed) between open and flock: try again
+            same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            same = False
+        if not same:
+            os.close(fd)
+            return None
+        stale = _parse_holder(os.pread(fd, 1 << 16, 0))
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, self._about_me(), 0)
+        self._fd = fd
+        return True, stale
+
+    def _acquire_exclusively(self) -> tuple[bool, dict] | None:
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            holder = self.holder()
+            if not holder or holder.get("host", _host()) != _host() or _alive(int(holder.get("pid", 0) or 0)):
+                return False, holder
+            self.path.unlink(missing_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            os.write(fd, self._about_me())
+            self._fd = fd
+            return True, holder
+        os.write(fd, self._about_me())
+        self._fd = fd
+        return True, {}
+
+    @staticmethod
+    def _about_me() -> bytes:
+        return json.dumps({"pid": os.getpid(), "host": _host(), "started": iso_time(time.time()),
+                           "command": " ".join(sys.argv)}, ensure_ascii=False).encode("utf-8")
+
+    def holder(self) -> dict:
+        """What the lock file says of its holder ({} when it says nothing yet)."""
+        try:
+            return _parse_holder(self.path.read_bytes())
+        except OSError:
+            return {}
+
+    def release(self) -> None:
+        if self._fd >= 0:
+            self.path.unlink(missing_ok=True)     # before letting go: a waiter holding the old file tries again
+            os.close(self._fd)
+            self._fd = -1
+
+
+def _parse_holder(data: bytes) -> dict:
+    try:
+        holder = json.loads(data.decode("utf-8")) if data.strip() else {}
+    except ValueError:
+        return {}
+    return holder if isinstance(holder, dict) else {}
+
+
+_HELD: dict[Path, list] = {}        # folder → [its TreeLock, how many callers of this process hold it]
+
+
+@contextlib.contextmanager
+def hold_trees(folders: list[Path], *, wait_seconds: float = 0.0, say=log.warning):
+    """Hold the lock of each folder (in one order, so two runs never wait for each other) while
+    the block runs. A folder another run holds is waited for up to ``wait_seconds``, saying once
+    who holds it (``say``), then :class:`TreeUnavailable` is raised. A lock this process already holds
+    is held again at once (no wait)."""
+    taken: list[Path] = []
+    try:
+        for folder in sorted({Path(f).resolve() for f in folders}, key=str):
+            if folder in _HELD:
+                _HELD[folder][1] += 1
+                taken.append(folder)
+                continue
+            lock = TreeLock(folder)
+            deadline = time.monotonic() + wait_seconds
+            told = False
+            while True:
+                try:
+                    held, holder = lock.acquire()
+                except OSError as exc:
+                    raise TreeUnavailable(f"Không tạo được tệp khoá trong thư mục {folder}: "
+                                          f"{os_error_reason(exc.errno)}.") from exc
+                if held:
+                    break
+                who = describe_holder(holder) if holder else "một lần chạy khác"
+                if time.monotonic() >= deadline:
+                    raise TreeUnavailable(f"Thư mục {folder} đang được một lần chạy khác dùng ({who}); "
+                                   f"đã chờ {wait_seconds:g} giây. Hãy chạy lại sau khi lần chạy đó xong "
+                                   "(hoặc tăng --lock-timeout).")
+                if not told:
+                    say(f"Thư mục {folder} đang được một lần chạy khác dùng ({who}); "
+                        f"chờ lần chạy đó xong (tối đa {wait_seconds:g} giây)…")
+                    told = True
+                time.sleep(LOCK_POLL_SECONDS)
+            if told:
+                say(f"Lần chạy kia đã xong; tiếp tục với thư mục {folder}.")
+            if holder:
+                say(f"Tiếp quản khoá cũ {lock.path} của lần chạy {describe_holder(holder)}: tiến trình đó "
+                    "đã dừng đột ngột mà chưa gỡ khoá. Các năm nó đang lập dở sẽ được lập lại.")
+            _HELD[folder] = [lock, 1]
+            taken.append(folder)
+        yield
+    finally:
+        for folder in reversed(taken):
+            _HELD[folder][1] -= 1
+            if _HELD[folder][1] == 0:
+                _HELD.pop(folder)[0].release()
