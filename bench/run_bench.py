@@ -1,8 +1,9 @@
 """Benchmark of the batch (``make bench``): prints figures, asserts nothing.
 
-1. The bundled sample years, side by side in one run: (a) the loop a user would write — for each
-   year, the papermill CLI on each notebook, ``jupyter nbconvert --to html``, then Chromium's
-   print to PDF — and (b) ``python -m helpers.run.batch --force`` (what ``make annex FORCE=1`` runs).
+1. The bundled sample years, side by side in one run: (a) the loop a user would write for the same
+   documents — for each year, the papermill CLI on each notebook, ``jupyter nbconvert --to html``
+   and Chromium's print to PDF for the annex and for the analysis report, then the feedback sheets'
+   command — and (b) ``python -m helpers.run.batch --force`` (what ``make annex FORCE=1`` runs).
 2. Rerun with nothing changed, then with one raw file of one year changed.
 3. Scale: a synthetic country (``helpers.samples.synthetic``) of 1,000 and 10,000 communes, 5 years;
    time and peak memory of (a) cleaning the last year — the code cells of ``01_clean`` run in one
@@ -66,7 +67,8 @@ def _hermetic_env(home: Path) -> dict[str, str]:
 
 
 def naive_loop(raw: Path, work: Path, years: list[int], env: dict) -> float:
-    """What a user would script: one CLI process per notebook, per HTML and per PDF, year by year."""
+    """What a user would script for the same documents as the batch: one CLI process per notebook, per
+    HTML and per PDF (annex and analysis report), and the feedback command, year by year."""
     started = time.perf_counter()
     for year in years:
         out = work / "output" / str(year)
@@ -81,14 +83,21 @@ def naive_loop(raw: Path, work: Path, years: list[int], env: dict) -> float:
             done = _run(command, env=env)
             if done.returncode:
                 print(f"  naive loop: {notebook} {year} failed:\n{done.stderr[-800:]}")
-        _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out / "03_annex.ipynb"),
-              "--output", f"annex_{year}.html"], env=env)
-        if CHROMIUM:
-            with tempfile.TemporaryDirectory() as profile:
-                _run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
-                      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                      "--no-first-run", f"--user-data-dir={profile}", f"--print-to-pdf={out / f'annex_{year}.pdf'}",
-                      (out / f"annex_{year}.html").as_uri()], env=env, timeout=120)
+        # the year's two documents: the annex (cells tagged official) and the analysis report (analysis)
+        for document, other in (("annex", "analysis"), ("analysis", "official")):
+            _run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out / "03_annex.ipynb"),
+                  f"--TagRemovePreprocessor.remove_cell_tags={other}", "--output", f"{document}_{year}.html"],
+                 env=env)
+            if CHROMIUM:
+                with tempfile.TemporaryDirectory() as profile:
+                    _run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+                          "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                          "--no-first-run", f"--user-data-dir={profile}",
+                          f"--print-to-pdf={out / f'{document}_{year}.pdf'}",
+                          (out / f"{document}_{year}.html").as_uri()], env=env, timeout=120)
+        # and the communes' feedback sheets, with their own command
+        _run([PYTHON, "-m", "helpers.publish.feedback", "--year", str(year), "--processed-dir",
+              str(work / "processed"), "--output-dir", str(work / "output")], env=env, cwd=PROJECT)
     return time.perf_counter() - started
 
 

@@ -44,8 +44,10 @@ log = logging.getLogger("helpers.publish.pdf")
 SESSION_ONLY_FLAGS = ("--disable-backgrounding-occluded-windows", "--disable-renderer-backgrounding",
                       "--remote-debugging-pipe")
 SCREENSHOT_SECONDS = 20  # a session's screenshot is given up after this; the PDF is still printed
-# Page.printToPDF: paper size and margins from the annex's @page rule, backgrounds as --print-to-pdf prints them
-PRINT_PARAMETERS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False}
+# Page.printToPDF: paper size and margins from the annex's @page rule, backgrounds as --print-to-pdf prints them,
+# bookmarks from the headings as --generate-pdf-document-outline makes them
+PRINT_PARAMETERS = {"preferCSSPageSize": True, "printBackground": True, "displayHeaderFooter": False,
+                    "generateDocumentOutline": True}
 # the browser reads DevTools commands on its file descriptor 3 and writes answers on 4; /bin/sh puts the
 # pipes it gets as stdin and stdout there (Python's subprocess cannot choose a child's descriptor numbers)
 PIPE_LAUNCHER = ("/bin/sh", "-c", 'exec "$@" 3<&0 4>&1 </dev/null >/dev/null', "sh")

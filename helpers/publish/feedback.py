@@ -216,18 +216,30 @@ def feedback_workbook(sheets: list[CommuneFeedback], ctx: ReportingYear) -> Work
     return book
 
 
+def _starts_from_outline(reader, sheets: list[CommuneFeedback]) -> dict[str, int] | None:
+    """Each commune's first page from the PDF's bookmarks (one top-level heading per commune, in
+    order), or None when they do not line up."""
+    top = [item for item in reader.outline if not isinstance(item, list)]
+    if len(top) != len(sheets):
+        return None
+    return {sheet.code: reader.get_destination_page_number(item) for sheet, item in zip(sheets, top, strict=True)}
+
+
 def split_pdf(pdf: bytes, sheets: list[CommuneFeedback]) -> dict[str, bytes]:
-    """Cut the printed feedback document into one PDF per commune: a commune's pages run from the
-    page that names its code in the heading to the page before the next commune's."""
+    """Cut the printed feedback document into one PDF per commune: a commune's pages run from its
+    first page (its bookmark; else the page whose text names its code) to the page before the next
+    commune's."""
     from pypdf import PdfReader, PdfWriter
 
     reader = PdfReader(io.BytesIO(pdf))
-    starts, code_at = {}, 0
-    for number, page in enumerate(reader.pages):
-        text = page.extract_text() or ""
-        while code_at < len(sheets) and f"mã {sheets[code_at].code})" in text:
-            starts[sheets[code_at].code] = number
-            code_at += 1
+    starts = _starts_from_outline(reader, sheets)
+    if starts is None:
+        starts, code_at = {}, 0
+        for number, page in enumerate(reader.pages):
+            text = page.extract_text() or ""
+            while code_at < len(sheets) and f"mã {sheets[code_at].code})" in text:
+                starts[sheets[code_at].code] = number
+                code_at += 1
     out = {}
     ordered = [s for s in sheets if s.code in starts]
     for i, sheet in enumerate(ordered):
@@ -263,3 +275,31 @@ def write_feedback(processed_dir: Path, year: int, out_dir: Path, ctx: Reporting
                 written.append(write_bytes_atomically(folder / f"{sheet.slug}.pdf", data))
             combined.unlink()
     return written
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m helpers.publish.feedback --year 2023``: the feedback sheets of a year from its
+    processed tables (each PDF printed by a browser started for it)."""
+    import argparse
+
+    from helpers.compute.indicators import target_level_of
+    from helpers.paths import OUTPUT_DIR, PROCESSED_DIR
+    from helpers.publish.pdf import print_annex_pdf
+    from helpers.reference import Reference
+
+    parser = argparse.ArgumentParser(description="Lập phiếu phản hồi số liệu cho từng phường, xã của một năm.")
+    parser.add_argument("--year", type=int, required=True, help="năm báo cáo")
+    parser.add_argument("--processed-dir", type=Path, default=PROCESSED_DIR, help="thư mục số liệu đã xử lý")
+    parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR, help="thư mục kết quả (ghi vào <năm>/communes)")
+    args = parser.parse_args(argv)
+    indicators_path = args.processed_dir / str(args.year) / "indicators.csv"
+    level = target_level_of(read_year_table(args.processed_dir, args.year, "indicators")) \
+        if indicators_path.is_file() else "province"
+    ctx = Reference.load().for_year(args.year, level)
+    written = write_feedback(args.processed_dir, args.year, args.output_dir / str(args.year), ctx,
+                             print_pdf=lambda html, pdf: print_annex_pdf(html, pdf))
+    print(f"Đã lập {len(written)} tệp phản hồi trong {args.output_dir / str(args.year) / FEEDBACK_SUBDIR}.")
+
+
+if __name__ == "__main__":
+    main()

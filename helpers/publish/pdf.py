@@ -51,7 +51,8 @@ MACOS_PATHS = (
     "/Applications/Microsoft Edge.app/Contents/MacOS/Microsoft Edge",
 )
 COMMON_FLAGS = (
-    "--headless", "--disable-gpu", "--no-pdf-header-footer", "--disable-background-networking",
+    "--headless", "--disable-gpu", "--no-pdf-header-footer", "--generate-pdf-document-outline",
+    "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--disable-extensions", "--disable-default-apps",
     "--no-first-run", "--no-default-browser-check", "--mute-audio", "--hide-scrollbars",
     "--run-all-compositor-stages-before-draw", "--virtual-time-budget=5000",

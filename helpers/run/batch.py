@@ -105,6 +105,7 @@ class YearResult:
     staged: str = ""                   # a step's outputs waiting in .staging for the year's promotion
     promoted: bool = False             # this step's outputs (and those it carried) reached output/<year>/
     retry: bool = False                # failed for a reason outside the step's inputs: run it again next time
+    caveats: list[str] = field(default_factory=list)  # what the analyst must check before the annex is signed
 
     @property
     def headline(self) -> str:
@@ -442,7 +443,7 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
                 break
         else:
             if render:
-                _render(year, staging, processed_dir, result)
+                _render(year, staging, processed_dir, Path(raw_dir), result)
         if result.status == "failed":     # only the failing notebook is kept, in failed/
             for produced in list(staging.iterdir()):
                 if produced.name != result.notebook:
@@ -450,6 +451,9 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
             if (staging / result.notebook).exists():
                 (staging / FAILED_SUBDIR).mkdir()
                 os.replace(staging / result.notebook, staging / FAILED_SUBDIR / result.notebook)
+                if result.notebook == CLEAN_NOTEBOOK:
+                    with contextlib.suppress(Exception):   # the feedback never hides the year's own error
+                        _feedback_of_a_stopped_year(year, processed_dir, staging / FAILED_SUBDIR)
         elif defer:
             keep = True
             result.staged = str(staging)
@@ -486,21 +490,48 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
         result.seconds = time.perf_counter() - started
 
 
-def _render(year: int, staging: Path, processed_dir: Path, result: YearResult) -> None:
-    """The annex HTML, its Excel copy and its PDF (with the page-1 screenshot), in ``staging``."""
+def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result: YearResult) -> None:
+    """The year's documents in ``staging``: the official annex (HTML, PDF, page-1 screenshot), the
+    analysis report (HTML, PDF), the Excel copy of both, and the communes' feedback sheets; the
+    caveats the analyst must check before signing go to the year's result."""
+    from helpers.compute.indicators import target_level_of
+    from helpers.processed import read_indicator_tables
+    from helpers.publish.annex_table import build_annex
     from helpers.publish.excel import export_year_workbook
-    from helpers.publish.render import render_annex_html
-    from helpers.reference import load_entity
+    from helpers.publish.feedback import write_feedback
+    from helpers.publish.render import analysis_path_of, render_annex_html
+    from helpers.reference import Reference
 
-    entity = load_entity()
-    title = f"Phụ lục năm {year} - {entity.issuing_body_short}"
-    render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
+    ref = Reference.load()
+    title = f"Phụ lục năm {year} - {ref.entity.issuing_body_short}"
+    annex_html = render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
+    analysis_html = analysis_path_of(annex_html)
+    tables = read_indicator_tables(processed_dir, year)
+    ctx = ref.for_year(year, target_level_of(tables.indicators))
+    annex = build_annex(tables.indicators, tables.projection, ctx)
+    result.caveats = [f"{c.indicator_id} {c.label}: {c.text}" for c in annex.caveats.itertuples(index=False)]
     # the Excel copy is written while the browser prints (this process only waits for it then)
     with ThreadPoolExecutor(max_workers=1) as excel:
-        workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx")
-        result.pdf = _print_pdf(staging / f"annex_{year}.html", staging / f"annex_{year}.pdf",
-                                staging / f"annex_{year}_page1.png").summary
+        workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx",
+                                raw_dir=raw_dir)
+        result.pdf = _print_pdf(annex_html, staging / f"annex_{year}.pdf", staging / f"annex_{year}_page1.png").summary
+        if result.pdf == "built":
+            _print_pdf(analysis_html, analysis_html.with_suffix(".pdf"), None)
+            write_feedback(processed_dir, year, staging, ctx, print_pdf=lambda html, pdf: _print_pdf(html, pdf, None))
+        else:
+            write_feedback(processed_dir, year, staging, ctx)
         workbook.result()
+
+
+def _feedback_of_a_stopped_year(year: int, processed_dir: Path, folder: Path) -> None:
+    """The communes' feedback sheets of a year whose cleaning stopped on errors (into ``failed/``):
+    that is when each commune most needs to know what to correct in its file."""
+    from helpers.publish.feedback import write_feedback
+    from helpers.reference import Reference
+
+    if (Path(processed_dir) / str(year) / "records.csv").is_file():
+        write_feedback(processed_dir, year, folder, Reference.load().for_year(year),
+                       print_pdf=lambda html, pdf: _print_pdf(html, pdf, None))
 
 
 STEP_NOTEBOOKS = {CLEAN_STEP: (CLEAN_NOTEBOOK,), ANNEX_STEP: LATER_NOTEBOOKS}
@@ -817,7 +848,12 @@ def print_summary(results: list[YearResult], seconds: float) -> None:
             status, _, reason = result.pdf.partition(": ")
             print(f"    PDF: {reason}" if status == "skipped" else f"    PDF: lỗi — {reason}")
         elif result.pdf == "built":
-            print(f"    PDF: {next((o for o in result.outputs if o.endswith('.pdf')), 'đã in')}")
+            pdfs = [o for o in result.outputs if o.endswith(".pdf")]
+            print(f"    PDF: {next((o for o in pdfs if Path(o).name.startswith('annex_')), 'đã in')}")
+        if result.caveats and result.status != "failed":
+            print(f"    Cần kiểm tra trước khi ký ({len(result.caveats)} điểm, xem báo cáo phân tích):")
+            for caveat in result.caveats:
+                print(f"      - {caveat}")
         if result.removed_pdf:
             print(f"    Đã xoá PDF cũ {result.removed_pdf}: nó được in từ phụ lục lần trước, không khớp với "
                   "HTML và Excel mới.")
