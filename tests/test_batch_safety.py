@@ -72,8 +72,8 @@ def _agrees_with_run_json(output: Path, years) -> None:
             assert entry["status"] == "built", (year, step, entry["message"])
             for path, digest in entry["outputs"].items():
                 path = Path(path)
-                if path.parent == folder:
-                    recorded[path.name] = digest
+                if folder in path.parents:              # the year's documents, communes/ included
+                    recorded[path.relative_to(folder).as_posix()] = digest
                 else:                                   # the clean values in the processed folder
                     assert _sha(path) == digest, path
         assert _files(folder) == recorded, year

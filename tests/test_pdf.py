@@ -195,14 +195,15 @@ def test_official_annex_is_two_pages_numbered_and_without_caveats(pdf_2023):
 
 def test_the_batch_prints_every_year_with_one_browser_per_two_workers(sample_build):
     """The workers ask the batch's print service; each of its browsers starts once (one browser
-    on 2 cores prints all four annexes)."""
+    on 2 cores prints every document of the four years: per year the annex, the analysis report
+    and the feedback sheets, printed as one document and cut)."""
     years = sorted(sample_build["results"])
     assert all(sample_build["results"][y].pdf == "built" for y in years)
     [service] = sample_build["print_services"]
     jobs = min(os.cpu_count() or 1, len(years))
     assert len(service.sessions) == (jobs + 1) // 2
     assert service.session.starts == 1 and all(s.starts <= 1 for s in service.sessions)
-    assert service.pages == len(years) == 4
+    assert service.pages == 3 * len(years) == 12
     assert not any(s.running for s in service.sessions)
 
 

@@ -340,6 +340,8 @@ def _fail(result: YearResult, notebook: str, exc: Exception) -> YearResult:
 def step_names(year: object, notebooks: tuple[str, ...], render: bool) -> set[str]:
     """The names in ``output/<year>/`` that a step makes (whether or not it makes them this time)."""
     names = {*notebooks, *(f"{FAILED_SUBDIR}/{notebook}" for notebook in notebooks)}
+    if CLEAN_NOTEBOOK in notebooks:        # a stopped cleaning's feedback sheets, kept with its notebook
+        names.add(f"{FAILED_SUBDIR}/communes/")
     if render:
         names |= {f"annex_{year}.html", f"annex_{year}.xlsx", f"annex_{year}.pdf", f"annex_{year}_page1.png"}
     return names
@@ -381,6 +383,8 @@ def promote_year(new: Path, out_dir: Path, replaced: set[str], generation: str) 
     if (out_dir.exists() or out_dir.is_symlink()) and not out_dir.is_dir():
         raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(out_dir))
     made, old = _files_in(new), _files_in(out_dir)
+    # a name ending in "/" stands for every file under that folder (the feedback of a stopped cleaning)
+    replaced = set(replaced) | {n for n in old for prefix in replaced if prefix.endswith("/") and n.startswith(prefix)}
     for name in sorted(old - made - replaced):        # the files of the year's other step, unchanged
         target = new / name
         target.parent.mkdir(parents=True, exist_ok=True)
