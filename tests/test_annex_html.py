@@ -167,3 +167,21 @@ def test_quality_section_is_quality_csv(sample_build):
         for severity, text in zip(quality["severity"], quality["text"], strict=True):
             assert severity in cells and text in cells, text
         assert sum(cells.count(s) for s in ("Lỗi", "Cảnh báo", "Thông tin")) == len(quality)
+
+
+def test_analysis_report_holds_the_analysts_sections(sample_build):
+    """analysis_<year>.html: caveats, the per-commune matrix, charts, draft text, reconciliation,
+    quality and provenance; annex_<year>.html: none of them."""
+    from helpers.reference import load_annex_wording
+
+    wording = load_annex_wording()
+    analysis = (sample_build["output"] / "2023" / "analysis_2023.html").read_text(encoding="utf-8")
+    annex = (sample_build["output"] / "2023" / "annex_2023.html").read_text(encoding="utf-8")
+    sections = [wording["analysis"]["caveats"], wording["analysis"]["matrix"], wording["charts"]["section"],
+                wording["narrative"]["section"], wording["sections"]["reconciliation"],
+                wording["sections"]["quality"], wording["sections"]["provenance"]]
+    for title in sections:
+        assert f"<h2>{title}</h2>" in analysis, title
+        assert f"<h2>{title}</h2>" not in annex, title
+    assert analysis.count('<table class="matrix">') == 1 and analysis.count("<figure") >= 20
+    assert "BÁO CÁO KẾT QUẢ THỰC HIỆN CÁC MỤC TIÊU CỦA ĐỀ ÁN" in annex
