@@ -271,6 +271,23 @@ class Reference:
             communes = communes.assign(dbkk=communes["code"].map(status).fillna(communes["dbkk"]).astype(bool))
         return communes
 
+    def successors_of(self, code: str, year: int) -> tuple[pd.Series, pd.DataFrame] | None:
+        """When the unit ``code`` had ended before 31/12 of ``year`` (the 2025 reform), that unit
+        and the units that took it over, valid on that day; None when it had not ended."""
+        day = pd.Timestamp(reporting_date(year))
+        units = self.units
+        rows = units[(units["code"] == code) & units["valid_to"].notna() & (units["valid_to"] < day)]
+        if rows.empty or len(units_valid_on(self.units[self.units["code"] == code], day)):
+            return None
+        old = rows.sort_values("valid_to").iloc[-1]
+        if old["successor_code"]:
+            wanted = set(str(old["successor_code"]).split("+"))
+        else:       # an entity without successor: the successors of its communes
+            children = self.units[(self.units["parent_code"] == code) & (self.units["valid_to"] == old["valid_to"])]
+            wanted = {s for codes in children["successor_code"] for s in str(codes).split("+") if s}
+        after = units_valid_on(self.units, day)
+        return old, after[after["code"].isin(wanted)].reset_index(drop=True)
+
     @cached_property
     def directions(self) -> pd.Series:
         """Each indicator's direction ("higher" or "lower"), by id."""

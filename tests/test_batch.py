@@ -95,7 +95,7 @@ def test_a_failing_year_does_not_stop_the_others(bad_build):
     (2022, ["99999", "20026_huong_binh.xlsx", "không phải là phường, xã"]),
     (2023, ["19996_tu_ha.xlsx", "Số người trong độ tuổi lao động được trang bị kỹ năng sống",
             "20035_binh_tien.xlsx", "Số trung tâm học tập cộng đồng ứng dụng CNTT", "ô không chứa số", "2 lỗi"]),
-    (2025, ["Không có thư mục số liệu năm 2025"]),
+    (2025, ["Thị xã Hương Trà (mã 480) không còn từ 01/07/2025", "Phường Hương Trà (19996)"]),
 ])
 def test_bad_input_gets_one_clear_vietnamese_message(bad_build, year, words):
     result = bad_build["results"][year]

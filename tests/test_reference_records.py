@@ -61,3 +61,47 @@ def test_a_phase_without_targets_of_the_chosen_level_is_footnoted(reference_dir)
                         ctx)
     assert "Chưa có mục tiêu của kế hoạch thực hiện Đề án của tỉnh đến năm 2030 cho chỉ tiêu này." in annex.footnotes
     assert "2030" in annex.target_header
+
+
+def test_a_year_after_the_entity_ended_names_its_end_and_successors():
+    """The thị xã ended on 30/6/2025: its 2025 annex is refused with a sentence naming the end and
+    the phường, xã that took over, not nine "not a commune of" errors (issue 13, point 3)."""
+    from helpers.errors import WorkbookError
+    from helpers.run.parameters import reporting_year
+
+    with pytest.raises(WorkbookError) as caught:
+        reporting_year(Reference.load(), 2025)
+    message = str(caught.value)
+    assert "Thị xã Hương Trà (mã 480) không còn từ 01/07/2025" in message
+    assert "Phường Hương Trà (19996), Phường Kim Trà (20017), Xã Bình Điền (20035)" in message
+    assert reporting_year(Reference.load(), 2024).year == 2024
+
+
+def test_a_2025_file_keyed_to_a_merged_unit_names_its_successor(tmp_path):
+    """For an entity that still exists in 2025 (the city, whose phường, xã these are after the
+    reform), a 2025 form keyed to Hương Vân (20008, merged on 1/7/2025) says where it went."""
+    import dataclasses
+
+    from openpyxl import load_workbook
+
+    from helpers.checks.clean import clean_year
+    from helpers.ingest.read import read_submissions
+    from helpers.paths import RAW_DIR
+
+    folder = tmp_path / "2025"
+    folder.mkdir()
+    shutil.copy(RAW_DIR / "2024" / "20008_huong_van.xlsx", folder / "20008_huong_van.xlsx")
+    book = load_workbook(folder / "20008_huong_van.xlsx")
+    sheet = book.active
+    for row in sheet.iter_rows():
+        if row[0].value == "Năm báo cáo:":
+            row[2].value = 2025
+    book.save(folder / "20008_huong_van.xlsx")
+    base = Reference.load()
+    ref = dataclasses.replace(base, entity=dataclasses.replace(base.entity, code="46", name="thành phố Huế"))
+    ctx = ref.for_year(2025)
+    assert set(ctx.communes["code"]) == {"19996", "20017", "20035"}
+    problems = clean_year(read_submissions(folder, ctx), ctx).problems
+    errors = problems[problems["severity"] == "error"]["message"].tolist()
+    assert ("Phường Hương Vân (mã 20008) đã nhập vào Phường Hương Trà (19996) từ 01/07/2025: số liệu năm 2025 "
+            "phải ghi theo đơn vị mới (mã, tên của đơn vị kế thừa).") in errors

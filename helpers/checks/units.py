@@ -50,8 +50,16 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
         code = unit_code or ""
         column = "Mã đơn vị"
         if code not in full_names:
-            reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
-                          "(reference/units.csv).")
+            ended = ctx.ref.successors_of(code, year)
+            if ended is not None and len(ended[1]):
+                unit, successors = ended
+                end = (unit["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
+                into = ", ".join(f"{s.full_name} ({s.code})" for s in successors.itertuples(index=False))
+                reasons[i] = (f"{unit['full_name']} (mã {code}) đã nhập vào {into} từ {end}: số liệu năm {year} "
+                              "phải ghi theo đơn vị mới (mã, tên của đơn vị kế thừa).")
+            else:
+                reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
+                              "(reference/units.csv).")
             problems.add(ERROR, reasons[i], file=file, sheet=sheet or "",
                          row=None if layout == TEMPLATE else row, column=column, value=code)
             status[i] = REJECTED

@@ -45,6 +45,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--year", type=int, required=True, help="năm báo cáo ghi sẵn trong biểu")
     parser.add_argument("--out", default=str(OUTPUT_DIR / TEMPLATE_SUBDIR), help="thư mục ghi biểu mẫu")
     args = parser.parse_args(argv)
+    from helpers.errors import WorkbookError
+    from helpers.reference import Reference
+    from helpers.run.parameters import check_entity_exists
+
+    try:
+        check_entity_exists(Reference.load(), args.year)   # the thị xã ended on 30/6/2025: say so, and who took over
+    except WorkbookError as exc:
+        print(exc, file=sys.stderr)
+        return 1
     paths = write_commune_templates(args.year, Path(args.out))
     if not paths:
         print(f"Không có phường, xã nào của {load_entity().name} còn hiệu lực cuối năm {args.year} "

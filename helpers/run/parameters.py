@@ -62,6 +62,24 @@ def check_processed_dir(processed_dir: object) -> Path:
     return path
 
 
+def check_entity_exists(ref: Reference, year: int) -> None:
+    """A WorkbookError naming when the reporting entity ended and who took it over, when it no
+    longer existed on 31/12 of ``year`` (the districts ended on 30/6/2025)."""
+    ended = ref.successors_of(ref.entity.code, year)
+    if ended is None:
+        return
+    old, successors = ended
+    end = (old["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
+    names = ", ".join(f"{s.full_name} ({s.code})" for s in successors.itertuples(index=False))
+    raise WorkbookError(
+        f"{old['type'].capitalize()} {old['name']} (mã {old['code']}) không còn từ {end} (sắp xếp đơn vị hành chính): "
+        f"năm {year} không còn phường, xã nào thuộc đơn vị này. Các phường, xã kế thừa: {names or 'không rõ'}; "
+        "hãy lập phụ lục năm này cho tỉnh, thành phố hoặc cho từng phường, xã kế thừa.")
+
+
 def reporting_year(ref: Reference, year: object, target_level: object = "province") -> ReportingYear:
-    """The checked context of a reporting year (year in the entity's range, a known target level)."""
-    return ref.for_year(check_year(year, ref.entity), check_target_level(target_level, ref.targets))
+    """The checked context of a reporting year (year in the entity's range, the entity still
+    existing that year, a known target level)."""
+    checked = check_year(year, ref.entity)
+    check_entity_exists(ref, checked)
+    return ref.for_year(checked, check_target_level(target_level, ref.targets))
