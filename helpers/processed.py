@@ -85,15 +85,6 @@ def read_year_table(processed_dir: Path, year: int, name: str) -> pd.DataFrame:
     return table
 
 
-def read_year_problems(processed_dir: Path, year: int) -> pd.DataFrame:
-    """Every problem of a year: the clean step's, then the indicator step's year-on-year warnings
-    (``jumps.csv``, absent before that step has run)."""
-    problems = read_year_table(processed_dir, year, "problems")
-    if not (year_dir(processed_dir, year) / "jumps.csv").exists():
-        return problems
-    return gather_problems(problems, read_year_table(processed_dir, year, "jumps"))
-
-
 def save_indicator_tables(processed_dir: Path, year: int, tables: IndicatorTables) -> Path:
     """Write the indicator step's tables, and the year's quality list (the clean step's problems
     and the year-on-year warnings: the list the annex shows), atomically."""

@@ -5,9 +5,8 @@ from __future__ import annotations
 import io
 
 import pandas as pd
-from contexts import context
 
-from helpers.publish.commune_tables import commune_table, shortfall_to_target
+from helpers.publish.commune_tables import shortfall_to_target
 
 ROWS = """\
 year,unit_code,indicator_id,numerator,denominator,value,target,status
@@ -29,14 +28,3 @@ def test_shortfall_is_the_whole_number_of_people_missing():
     shortfall = shortfall_to_target(_rows())
     expected = pd.Series([10, 0, 20, 1, pd.NA], dtype="Int64", name=None)
     pd.testing.assert_series_equal(shortfall.reset_index(drop=True), expected, check_names=False)
-
-
-def test_commune_table_ranks_communes_and_names_who_pulls_the_district_down():
-    communes = pd.DataFrame({"code": ["A", "B", "C", "D"], "full_name": ["Xã A", "Phường B", "Xã C", "Xã D"]})
-    table = commune_table(_rows(), context(2023, communes=communes))
-    ii1 = table[table["indicator"].str.startswith("II.1 ")]
-    assert list(ii1["unit"]) == ["Phường B (B)", "Xã D (D)", "Xã C (C)", "Xã A (A)"]      # ranked by value
-    assert list(ii1["value"]) == ["60", "50", "48", "40"]
-    assert list(ii1["shortfall"]) == ["", "1", "20", "10"]       # 49,9 % shows as 50 but lacks one person
-    assert list(ii1["status"]) == ["Đạt", "Chưa đạt", "Chưa đạt", "Chưa đạt"]
-    assert list(table.loc[table["indicator"].str.startswith("II.2 "), "shortfall"]) == [""]

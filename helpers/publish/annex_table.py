@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from helpers.compute.projection import projection_years
 from helpers.compute.rules import (
     STATUS_MET,
     STATUS_MISSING,
@@ -194,7 +195,7 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
     table["footnotes"] = [[(k, x) for k, x in notes if k in OFFICIAL_FOOTNOTES] for notes in table["footnotes"]]
     table, footnotes = number_footnotes(table)
     header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year)
-    years = sorted({int(y) for used in projection["years_used"] for y in str(used).split(",") if y})
+    years = projection_years(projection)
     return Annex(ctx=ctx, table=table, footnotes=footnotes, target_header=header, projection_years=years,
                  caveats=caveats)
 

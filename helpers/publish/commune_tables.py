@@ -1,5 +1,5 @@
-"""The per-commune tables of the analysis part: each rate's counts by commune, and what each
-commune lacks to reach the target."""
+"""The per-commune tables: each rate's rows ranked by commune, the matrix of the analysis report,
+and what each commune lacks to reach the target."""
 
 from __future__ import annotations
 
@@ -23,25 +23,6 @@ def ranked_commune_rates(indicators: pd.DataFrame, ctx: ReportingYear) -> pd.Dat
     rows["order"] = rows["indicator_id"].map({k: i for i, k in enumerate(rates)})
     rows = rows.sort_values(["order", "value"], ascending=[True, False], na_position="last")
     return rows.drop(columns="order")
-
-
-def commune_table(indicators: pd.DataFrame, ctx: ReportingYear) -> pd.DataFrame:
-    """Per-commune counts behind each rate indicator, communes ranked by value, formatted."""
-    names = ctx.communes.set_index("code")["full_name"]
-    rates = ctx.ref.catalogue[ctx.ref.catalogue["kind"] == "rate"].set_index("id")
-    rows = ranked_commune_rates(indicators, ctx)
-    out = pd.DataFrame({
-        "indicator": rows["indicator_id"] + " " + rows["indicator_id"].map(rates["label"]),
-        "unit": rows["unit_code"].map(names) + " (" + rows["unit_code"] + ")",
-        "numerator": rows["numerator"].map(lambda v: format_number(v, 0)),
-        "denominator": rows["denominator"].map(lambda v: format_number(v, 0)),
-        "value": [format_number(v, int(rates.loc[i, "decimals"])) if pd.notna(v) else ""
-                  for i, v in zip(rows["indicator_id"], rows["value"], strict=True)],
-        "status": rows["status"],
-        "shortfall": [format_number(n, 0) if pd.notna(n) and n > 0 else ""
-                      for n in shortfall_to_target(rows, ctx.ref.directions).tolist()],
-    })
-    return out.reset_index(drop=True)
 
 
 def shortfall_to_target(rows: pd.DataFrame, directions: pd.Series | None = None) -> pd.Series:
