@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 
+from helpers.compute.indicators import IndicatorTables, target_level_of
 from helpers.compute.projection import projection_years
 from helpers.compute.rules import (
     STATUS_MET,
@@ -25,7 +27,7 @@ from helpers.compute.rules import (
     status_of,
 )
 from helpers.numbers import format_number
-from helpers.reference import ReportingYear
+from helpers.reference import Reference, ReportingYear
 
 CAVEAT_COLUMNS = ["indicator_id", "label", "kind", "text"]
 MAIN_GROUPS = ("I", "II", "III", "IV")  # the seed's table; other groups go to the extra table
@@ -198,6 +200,16 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
     years = projection_years(projection)
     return Annex(ctx=ctx, table=table, footnotes=footnotes, target_header=header, projection_years=years,
                  caveats=caveats)
+
+
+def annex_of_year(processed_dir: Path, year: int, ref: Reference) -> tuple[IndicatorTables, Annex]:
+    """The indicator step's tables of ``year`` and the annex built from them, against the target
+    level they were computed with (what 03_annex shows, for the Excel copy and the batch)."""
+    from helpers.processed import read_indicator_tables
+
+    tables = read_indicator_tables(processed_dir, year)
+    ctx = ref.for_year(year, target_level_of(tables.indicators))
+    return tables, build_annex(tables.indicators, tables.projection, ctx)
 
 
 def number_footnotes(table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

@@ -20,11 +20,11 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.worksheet.worksheet import Worksheet
 
-from helpers.compute.indicators import target_level_of
+from helpers.compute.indicators import IndicatorTables
 from helpers.numbers import round_half_up
 from helpers.paths import REFERENCE_DIR
-from helpers.processed import read_indicator_tables, read_year_table
-from helpers.publish.annex_table import Annex, build_annex, note_text, result_text
+from helpers.processed import read_year_table
+from helpers.publish.annex_table import Annex, annex_of_year, note_text, result_text
 from helpers.publish.commune_tables import commune_matrix, ranked_commune_rates
 from helpers.publish.reconcile import load_declared, reconcile_declared
 from helpers.reference import Reference, ReportingYear, nfc
@@ -305,18 +305,23 @@ def save_workbook(workbook: Workbook, path: Path) -> Path:
     return write_workbook_atomically(workbook, path)
 
 
-def export_year_workbook(processed_dir: Path, year: int, path: Path, *, raw_dir: Path | None = None,
-                         reference_dir: Path = REFERENCE_DIR) -> Path:
-    """Build ``annex_<year>.xlsx`` from the processed tables of this run, with the step functions
-    03_annex calls: the annex and the analysis report's tables (the reconciliation when
-    ``raw_dir`` holds a declared table of the year)."""
-    tables = read_indicator_tables(processed_dir, year)
-    ctx = Reference.load(reference_dir).for_year(year, target_level_of(tables.indicators))
-    annex = build_annex(tables.indicators, tables.projection, ctx)
-    declared = load_declared(raw_dir, year) if raw_dir is not None else None
+def write_year_workbook(annex: Annex, tables: IndicatorTables, path: Path, *, processed_dir: Path,
+                        raw_dir: Path | None = None) -> Path:
+    """Write ``annex_<year>.xlsx``: the annex and the analysis report's tables (the reconciliation
+    when ``raw_dir`` holds a declared table of the year, the quality list of ``processed_dir``)."""
+    ctx = annex.ctx
+    declared = load_declared(raw_dir, ctx.year) if raw_dir is not None else None
     reconciliation = (reconcile_declared(declared, tables.indicators, tables.projection, ctx)
                       if declared is not None else None)
     workbook = annex_workbook(annex, commune_rows(tables.indicators, ctx),
                               matrix=commune_matrix(tables.indicators, ctx), reconciliation=reconciliation,
-                              quality=read_year_table(processed_dir, year, "quality"))
+                              quality=read_year_table(processed_dir, ctx.year, "quality"))
     return save_workbook(workbook, path)
+
+
+def export_year_workbook(processed_dir: Path, year: int, path: Path, *, raw_dir: Path | None = None,
+                         reference_dir: Path = REFERENCE_DIR) -> Path:
+    """Build ``annex_<year>.xlsx`` from the processed tables of this run, with the step functions
+    03_annex calls (:func:`write_year_workbook`)."""
+    tables, annex = annex_of_year(processed_dir, year, Reference.load(reference_dir))
+    return write_year_workbook(annex, tables, path, processed_dir=processed_dir, raw_dir=raw_dir)

@@ -498,10 +498,8 @@ def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result
     """The year's documents in ``staging``: the official annex (HTML, PDF, page-1 screenshot), the
     analysis report (HTML, PDF), the Excel copy of both, and the communes' feedback sheets; the
     caveats the analyst must check before signing go to the year's result."""
-    from helpers.compute.indicators import target_level_of
-    from helpers.processed import read_indicator_tables
-    from helpers.publish.annex_table import build_annex
-    from helpers.publish.excel import export_year_workbook
+    from helpers.publish.annex_table import annex_of_year
+    from helpers.publish.excel import write_year_workbook
     from helpers.publish.feedback import write_feedback
     from helpers.publish.render import analysis_path_of, render_annex_html
     from helpers.reference import Reference
@@ -510,20 +508,18 @@ def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result
     title = f"Phụ lục năm {year} - {ref.entity.issuing_body_short}"
     annex_html = render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
     analysis_html = analysis_path_of(annex_html)
-    tables = read_indicator_tables(processed_dir, year)
-    ctx = ref.for_year(year, target_level_of(tables.indicators))
-    annex = build_annex(tables.indicators, tables.projection, ctx)
+    tables, annex = annex_of_year(processed_dir, year, ref)
     result.caveats = [f"{c.indicator_id} {c.label}: {c.text}" for c in annex.caveats.itertuples(index=False)]
     # the Excel copy is written while the browser prints (this process only waits for it then)
     with ThreadPoolExecutor(max_workers=1) as excel:
-        workbook = excel.submit(export_year_workbook, processed_dir, year, staging / f"annex_{year}.xlsx",
-                                raw_dir=raw_dir)
+        workbook = excel.submit(write_year_workbook, annex, tables, staging / f"annex_{year}.xlsx",
+                                processed_dir=processed_dir, raw_dir=raw_dir)
         result.pdf = _print_pdf(annex_html, staging / f"annex_{year}.pdf", staging / f"annex_{year}_page1.png").summary
-        if result.pdf == "built":
+        printed = result.pdf == "built"      # without a browser, no other PDF is tried this year
+        if printed:
             _print_pdf(analysis_html, analysis_html.with_suffix(".pdf"), None)
-            write_feedback(processed_dir, year, staging, ctx, print_pdf=lambda html, pdf: _print_pdf(html, pdf, None))
-        else:
-            write_feedback(processed_dir, year, staging, ctx)
+        write_feedback(processed_dir, year, staging, annex.ctx,
+                       print_pdf=(lambda html, pdf: _print_pdf(html, pdf, None)) if printed else None)
         workbook.result()
 
 
