@@ -219,6 +219,24 @@ def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
 
 
 @dataclass(frozen=True, eq=False)
+class Succession:
+    """A unit that ended (a row of ``units.csv``) and the units that took it over."""
+
+    unit: pd.Series
+    successors: pd.DataFrame
+
+    @property
+    def start(self) -> str:
+        """The day the successors began, as written in messages ("01/07/2025")."""
+        return (self.unit["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
+
+    @property
+    def names(self) -> str:
+        """The successors as written in messages: "Phường Hương Trà (19996), …"."""
+        return ", ".join(f"{s.full_name} ({s.code})" for s in self.successors.itertuples(index=False))
+
+
+@dataclass(frozen=True, eq=False)
 class Reference:
     """Everything under ``reference/``, loaded once and handed to every step."""
 
@@ -271,22 +289,22 @@ class Reference:
             communes = communes.assign(dbkk=communes["code"].map(status).fillna(communes["dbkk"]).astype(bool))
         return communes
 
-    def successors_of(self, code: str, year: int) -> tuple[pd.Series, pd.DataFrame] | None:
+    def successors_of(self, code: str, year: int) -> Succession | None:
         """When the unit ``code`` had ended before 31/12 of ``year`` (the 2025 reform), that unit
         and the units that took it over, valid on that day; None when it had not ended."""
         day = pd.Timestamp(reporting_date(year))
         units = self.units
         rows = units[(units["code"] == code) & units["valid_to"].notna() & (units["valid_to"] < day)]
-        if rows.empty or len(units_valid_on(self.units[self.units["code"] == code], day)):
+        if rows.empty or len(units_valid_on(units[units["code"] == code], day)):
             return None
         old = rows.sort_values("valid_to").iloc[-1]
         if old["successor_code"]:
             wanted = set(str(old["successor_code"]).split("+"))
         else:       # an entity without successor: the successors of its communes
-            children = self.units[(self.units["parent_code"] == code) & (self.units["valid_to"] == old["valid_to"])]
+            children = units[(units["parent_code"] == code) & (units["valid_to"] == old["valid_to"])]
             wanted = {s for codes in children["successor_code"] for s in str(codes).split("+") if s}
-        after = units_valid_on(self.units, day)
-        return old, after[after["code"].isin(wanted)].reset_index(drop=True)
+        after = units_valid_on(units, day)
+        return Succession(old, after[after["code"].isin(wanted)].reset_index(drop=True))
 
     @cached_property
     def directions(self) -> pd.Series:

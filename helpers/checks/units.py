@@ -51,12 +51,9 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
         column = "Mã đơn vị"
         if code not in full_names:
             ended = ctx.ref.successors_of(code, year)
-            if ended is not None and len(ended[1]):
-                unit, successors = ended
-                end = (unit["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
-                into = ", ".join(f"{s.full_name} ({s.code})" for s in successors.itertuples(index=False))
-                reasons[i] = (f"{unit['full_name']} (mã {code}) đã nhập vào {into} từ {end}: số liệu năm {year} "
-                              "phải ghi theo đơn vị mới (mã, tên của đơn vị kế thừa).")
+            if ended is not None and len(ended.successors):
+                reasons[i] = (f"{ended.unit['full_name']} (mã {code}) đã nhập vào {ended.names} từ {ended.start}: "
+                              f"số liệu năm {year} phải ghi theo đơn vị mới (mã, tên của đơn vị kế thừa).")
             else:
                 reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
                               "(reference/units.csv).")

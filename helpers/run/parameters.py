@@ -68,13 +68,11 @@ def check_entity_exists(ref: Reference, year: int) -> None:
     ended = ref.successors_of(ref.entity.code, year)
     if ended is None:
         return
-    old, successors = ended
-    end = (old["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
-    names = ", ".join(f"{s.full_name} ({s.code})" for s in successors.itertuples(index=False))
+    old = ended.unit
     raise WorkbookError(
-        f"{old['type'].capitalize()} {old['name']} (mã {old['code']}) không còn từ {end} (sắp xếp đơn vị hành chính): "
-        f"năm {year} không còn phường, xã nào thuộc đơn vị này. Các phường, xã kế thừa: {names or 'không rõ'}; "
-        "hãy lập phụ lục năm này cho tỉnh, thành phố hoặc cho từng phường, xã kế thừa.")
+        f"{old['type'].capitalize()} {old['name']} (mã {old['code']}) không còn từ {ended.start} (sắp xếp đơn vị "
+        f"hành chính): năm {year} không còn phường, xã nào thuộc đơn vị này. Các phường, xã kế thừa: "
+        f"{ended.names or 'không rõ'}; hãy lập phụ lục năm này cho tỉnh, thành phố hoặc cho từng phường, xã kế thừa.")
 
 
 def reporting_year(ref: Reference, year: object, target_level: object = "province") -> ReportingYear:
