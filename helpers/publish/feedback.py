@@ -27,7 +27,7 @@ from helpers.compute.rules import STATUS_MISSING, STATUS_NOT_MET
 from helpers.numbers import format_number
 from helpers.processed import read_year_table
 from helpers.publish.commune_tables import shortfall_to_target
-from helpers.publish.html import STYLE, esc
+from helpers.publish.html import STYLE, esc, render_table
 from helpers.reference import ReportingYear
 from helpers.storage import write_bytes_atomically, write_text_atomically, write_workbook_atomically
 from helpers.text import fold
@@ -132,17 +132,6 @@ def commune_feedback(ctx: ReportingYear, *, records: pd.DataFrame, problems: pd.
     return sheets
 
 
-def _table(frame: pd.DataFrame, headers: dict[str, str], marked: str | None = None) -> str:
-    out = ['<table class="small"><thead><tr>', *(f"<th>{esc(h)}</th>" for h in headers.values()),
-           "</tr></thead><tbody>"]
-    for record in frame.to_dict("records"):
-        bad = marked is not None and record.get("status") == marked
-        out.append('<tr class="below">' if bad else "<tr>")
-        out += [f"<td>{esc(record.get(k))}</td>" for k in headers]
-        out.append("</tr>")
-    return "".join(out) + "</tbody></table>"
-
-
 def render_feedback(sheets: list[CommuneFeedback], ctx: ReportingYear) -> str:
     """One HTML document, one page per commune (each begins with its code, for cutting the PDF)."""
     words = ctx.ref.wording["feedback"]
@@ -154,17 +143,17 @@ def render_feedback(sheets: list[CommuneFeedback], ctx: ReportingYear) -> str:
             f"<h1>{esc(words['title'].format(year=ctx.year))}</h1>",
             f'<p class="attachment">{esc(words["to"].format(name=sheet.name, code=sheet.code))}</p>',
             f"<h2>{esc(words['received'])}</h2>",
-            _table(sheet.received, words["received_columns"]) if len(sheet.received)
+            render_table(sheet.received, words["received_columns"]) if len(sheet.received)
             else f"<p>{esc(words['nothing_received'].format(year=ctx.year))}</p>",
             f"<h2>{esc(words['problems'])}</h2>",
-            _table(sheet.problems, words["problem_columns"]) if len(sheet.problems)
+            render_table(sheet.problems, words["problem_columns"]) if len(sheet.problems)
             else f"<p>{esc(words['no_problems'])}</p>",
         ]
         if len(sheet.indicators):
             parts += [f"<h2>{esc(words['indicators'].format(entity=ctx.entity.name))}</h2>",
-                      _table(sheet.indicators, {**words["indicator_columns"],
-                                                "entity": words["entity_column"].format(entity=ctx.entity.name)},
-                             marked=STATUS_NOT_MET)]
+                      render_table(sheet.indicators, {**words["indicator_columns"],
+                                                      "entity": words["entity_column"].format(entity=ctx.entity.name)},
+                                   below_status=STATUS_NOT_MET)]
         parts += [f"<h2>{esc(words['missing'])}</h2>",
                   "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in sheet.missing) + "</ul>" if sheet.missing
                   else f"<p>{esc(words['nothing_missing'])}</p>",

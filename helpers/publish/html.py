@@ -143,13 +143,16 @@ def render_annex(annex: Annex) -> str:
     return "".join(parts)
 
 
-def render_table(frame: pd.DataFrame, headers: dict[str, str], numeric: tuple[str, ...] = ()) -> str:
-    """A plain bordered table of ``frame``'s columns named in ``headers`` (all cells escaped)."""
+def render_table(frame: pd.DataFrame, headers: dict[str, str], numeric: tuple[str, ...] = (),
+                 below_status: str | None = None) -> str:
+    """A plain bordered table of ``frame``'s columns named in ``headers`` (all cells escaped); a row
+    whose ``status`` is ``below_status`` gets the class ``below`` (bold where the page says so)."""
     out = ['<div class="scroll"><table class="small"><thead><tr>']
     out += [f"<th>{esc(label)}</th>" for label in headers.values()]
     out.append("</tr></thead><tbody>")
     for record in frame.to_dict("records"):
-        out.append("<tr>")
+        below = below_status is not None and record.get("status") == below_status
+        out.append('<tr class="below">' if below else "<tr>")
         for column in headers:
             klass = ' class="num"' if column in numeric else ""
             out.append(f"<td{klass}>{esc(record.get(column))}</td>")
