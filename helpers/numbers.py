@@ -94,3 +94,10 @@ def format_number(value: float | int | None, decimals: int = 0) -> str:
     rounded = round_half_up(value, decimals)
     pattern = "#,##0" + ("." + "0" * int(decimals) if int(decimals) > 0 else "")
     return format_decimal(rounded, format=pattern, locale="vi")
+
+
+def format_as_written(value: Decimal | float | int) -> str:
+    """A number with just the digits it has, decimal comma, no thousands separator: 1,5 · 0,85 · 8
+    (a bound or a value quoted back to whoever typed it, not a figure of the annex)."""
+    number = value if isinstance(value, Decimal) else Decimal(str(value))
+    return format(number.normalize(), "f").replace(".", ",")

@@ -10,7 +10,7 @@ import pandas as pd
 from helpers.checks.problems import ERROR, WARNING, ProblemLog
 from helpers.checks.units import OK
 from helpers.ingest.submissions import TEMPLATE, VALUE_COLUMNS
-from helpers.numbers import format_number
+from helpers.numbers import format_as_written, format_number
 from helpers.reference import Reference, ReportingYear
 
 
@@ -26,12 +26,6 @@ def field_pairs(ref: Reference) -> list[tuple[str, str]]:
         for num, den in zip(criteria["numerator" + suffix], criteria["denominator" + suffix], strict=True):
             pairs.add((num, den))
     return sorted(pairs)
-
-
-def _shown(bound: float) -> str:
-    """A range bound as written in the reference file (1,5; 0,85; 8)."""
-    text = f"{float(bound):.4f}".rstrip("0").rstrip(".")
-    return text.replace(".", ",")
 
 
 def validate_values(values: pd.DataFrame, records: pd.DataFrame, rejects: pd.DataFrame | None,
@@ -125,7 +119,7 @@ def validate_values(values: pd.DataFrame, records: pd.DataFrame, rejects: pd.Dat
             problems.add(severity, (
                 f"{rule.reason[:1].upper()}{rule.reason[1:]} là {format_number(ratio[line], 2)} "
                 f"(“{labels[rule.numerator]}” {a} / “{labels[rule.denominator]}” {b}), ngoài khoảng hợp lý "
-                f"{_shown(rule.min)}-{_shown(rule.max)}; hãy kiểm tra lại số liệu."),
+                f"{format_as_written(rule.min)}-{format_as_written(rule.max)}; hãy kiểm tra lại số liệu."),
                 file=r.file, sheet=r.sheet or "", row=int(clean["row"].iloc[at_den[line]]),
                 column=labels[rule.denominator], value=b)
 

@@ -17,7 +17,7 @@ import pandas as pd
 from babel.numbers import NumberFormatError, parse_decimal
 
 from helpers.errors import WorkbookError
-from helpers.numbers import COMMA_THOUSANDS, COMMA_THOUSANDS_REASON, NotACount, parse_count
+from helpers.numbers import COMMA_THOUSANDS, COMMA_THOUSANDS_REASON, NotACount, format_as_written, parse_count
 from helpers.paths import REFERENCE_DIR
 from helpers.reference import nfc, read_reference_csv
 
@@ -82,16 +82,11 @@ def percent_format_reason(value: int | float) -> str:
     """Why a number in a cell formatted as a percentage is not read as a count (Vietnamese)."""
     try:
         number = Decimal(str(value))
-        shown, percent = _shown(number), _shown(number * 100)
+        shown, percent = format_as_written(number), format_as_written(number * 100)
     except (InvalidOperation, ValueError):
         shown = percent = str(value)
     return (f"ô được định dạng phần trăm (%) trong Excel: giá trị {shown} hiện ra là “{percent}%”; cần số người "
             "(số lượng), không phải tỷ lệ: hãy đổi định dạng ô sang dạng số (Number) và ghi số lượng")
-
-
-def _shown(number: Decimal) -> str:
-    text = format(number.normalize(), "f")
-    return text.replace(".", ",")
 
 
 class CellReader:
@@ -136,7 +131,7 @@ class CellReader:
         if percent:
             number = parse_vietnamese_decimal(percent.group("number"))
             if number is not None:
-                over = f"; tỷ lệ {_shown(number)} % lớn hơn 100 %" if number > 100 else ""
+                over = f"; tỷ lệ {format_as_written(number)} % lớn hơn 100 %" if number > 100 else ""
                 return ParsedCell(REJECTED, reason=f"ô ghi tỷ lệ “{text}”: cần số người (số lượng), "
                                                    f"không phải tỷ lệ{over}")
         fraction = _FRACTION.match(text)
