@@ -17,3 +17,17 @@ def resolve_project_path(path: str | Path) -> Path:
     """Return ``path`` as an absolute path; relative paths are taken from the project root."""
     path = Path(path)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+ENTITIES_DIR = REFERENCE_DIR / "entities"
+DEFAULT_ENTITY = "huong_tra"     # reference/entities/huong_tra.toml: the seed's thị xã
+
+
+def entity_dirs(entity: str = DEFAULT_ENTITY) -> tuple[Path, Path]:
+    """The processed-data and output folders of an entity: ``data/processed`` and ``output``
+    themselves for the default entity (where they have always been), ``data/processed/<entity>``
+    and ``output/<entity>`` for any other, so each entity's files and run record are kept apart.
+    The raw folder is shared: a year's folder holds what the communes sent, and the entity
+    chooses which units it adds up."""
+    if entity == DEFAULT_ENTITY:
+        return PROCESSED_DIR, OUTPUT_DIR
+    return PROCESSED_DIR / entity, OUTPUT_DIR / entity

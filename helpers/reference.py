@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers.errors import WorkbookError
-from helpers.paths import REFERENCE_DIR
+from helpers.paths import DEFAULT_ENTITY, REFERENCE_DIR
 
 BOOLEAN_COLUMNS = ("required", "verified", "dbkk", "dbkk_verified")
 TEXT_COLUMNS = ("code", "parent_code", "successor_code", "unit_code", "tt", "standard", "requires")
@@ -62,11 +63,20 @@ def _numeric(frame: pd.DataFrame, columns: list[str], integer: bool = False) -> 
     return frame
 
 
+UNIT_LIST = "units_vietnam.csv"
+
+
 def load_units(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
-    """Administrative units: code, name, type, parent, validity period, successor, ĐBKK flag."""
-    units = read_reference_csv(Path(reference_dir) / "units.csv")
+    """Every administrative unit of the country from 2021 (``reference/units_vietnam.csv``, generated
+    by ``scripts/build_unit_list.py``): code, name, type, level (province, district, commune),
+    parent and province codes, validity period, successor code(s) ("+"-separated), whether its
+    figures went whole to one successor (``split`` false) and the ĐBKK flag (``reference/dbkk.csv``
+    gives the status by period)."""
+    units = read_reference_csv(Path(reference_dir) / UNIT_LIST).rename(columns={"successor_codes": "successor_code"})
     for column in ("valid_from", "valid_to"):
         units[column] = pd.to_datetime(units[column].replace("", None), format="%Y-%m-%d")
+    units["split"] = units["split"].str.lower().eq("true")
+    units["dbkk"] = False
     units["full_name"] = units["type"].str.capitalize() + " " + units["name"]
     return units
 
@@ -115,9 +125,14 @@ def load_standards(reference_dir: Path = REFERENCE_DIR) -> tuple[pd.DataFrame, p
     return standards, criteria
 
 
+LEVELS = ("district", "province", "commune")
+ENTITY_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
 @dataclass(frozen=True)
 class Entity:
-    """The reporting entity (the district) and the header lines of its annex."""
+    """The reporting entity and the header lines of its annex (``reference/entities/<key>.toml``):
+    a district (years up to 2024), a province or centrally-run city, or one commune."""
 
     code: str
     name: str
@@ -129,6 +144,8 @@ class Entity:
     units_noun: str
     title: str
     reports: dict
+    level: str = "district"
+    key: str = DEFAULT_ENTITY
 
     def attachment_line(self, year: int) -> str:
         """The "(Kèm theo Báo cáo số …)" line, with blanks where the report is not yet numbered."""
@@ -143,12 +160,32 @@ class Entity:
         return " ".join(line.split())
 
 
-def load_entity(reference_dir: Path = REFERENCE_DIR) -> Entity:
-    """Read ``reference/entity.toml``."""
-    path = Path(reference_dir) / "entity.toml"
-    with path.open("rb") as handle:
-        data = tomllib.loads(nfc(handle.read().decode("utf-8")))
+def entity_path(reference_dir: Path = REFERENCE_DIR, name: str = DEFAULT_ENTITY) -> Path:
+    """The file of entity ``name``: ``reference/entities/<name>.toml``."""
+    return Path(reference_dir) / "entities" / f"{name}.toml"
+
+
+def entity_names(reference_dir: Path = REFERENCE_DIR) -> list[str]:
+    """The entities configured under ``reference/entities/``."""
+    return sorted(p.stem for p in (Path(reference_dir) / "entities").glob("*.toml"))
+
+
+def load_entity(reference_dir: Path = REFERENCE_DIR, name: str | None = None) -> Entity:
+    """Read ``reference/entities/<name>.toml`` (default: the seed's thị xã); how a level names its
+    communes comes from ``[levels.<level>]`` of ``reference/annex.toml`` unless the file says."""
+    name = DEFAULT_ENTITY if name is None else str(name)
+    path = entity_path(reference_dir, name)
+    if not ENTITY_NAME.fullmatch(name) or not path.is_file():
+        known = ", ".join(entity_names(reference_dir)) or "không có"
+        raise WorkbookError(f"Không có đơn vị báo cáo “{name}” (tệp reference/entities/{name}.toml); "
+                            f"các đơn vị đã cấu hình: {known}.")
+    data = tomllib.loads(nfc(path.read_text(encoding="utf-8")))
     entity = data["entity"]
+    level = str(entity.get("level", "district"))
+    if level not in LEVELS:
+        raise WorkbookError(f"Tệp reference/entities/{name}.toml: level = “{level}” phải là một trong "
+                            f"{', '.join(LEVELS)}.")
+    words = load_annex_wording(reference_dir)["levels"][level]
     return Entity(
         code=str(entity["code"]),
         name=entity["name"],
@@ -157,9 +194,11 @@ def load_entity(reference_dir: Path = REFERENCE_DIR) -> Entity:
         place=entity["place"],
         first_year=int(entity["first_year"]),
         last_year=int(entity["last_year"]),
-        units_noun=entity["units_noun"],
+        units_noun=entity.get("units_noun", words["units_noun"]),
         title=data["annex"]["title"],
         reports={str(k): v for k, v in data.get("reports", {}).items()},
+        level=level,
+        key=name,
     )
 
 
@@ -202,6 +241,11 @@ def load_phases(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
                     ["first_year", "last_year", "target_year"], integer=True)
 
 
+def load_standard_levels(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
+    """How a standard is decided at each entity level (``reference/standard_levels.csv``)."""
+    return read_reference_csv(Path(reference_dir) / "standard_levels.csv").set_index("level")
+
+
 def load_target_levels(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
     """Target levels and their fallbacks (``reference/target_levels.csv``)."""
     return read_reference_csv(Path(reference_dir) / "target_levels.csv")
@@ -213,14 +257,38 @@ def reporting_date(year: int) -> dt.date:
 
 
 def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
-    """The communes (xã, phường, thị trấn) of the reporting entity valid on 31/12 of ``year``."""
+    """The communes (xã, phường, thị trấn) the entity adds up, valid on 31/12 of ``year``: those of
+    the district, those of the province, or the commune itself."""
     valid = units_valid_on(units, reporting_date(year))
-    return valid[valid["parent_code"] == entity.code].reset_index(drop=True)
+    communes = valid[valid["level"] == "commune"] if "level" in valid else valid
+    column = {"district": "parent_code", "province": "province_code", "commune": "code"}[entity.level]
+    if column not in communes:      # a unit table without provinces (the synthetic country)
+        column = "parent_code"
+    return communes[communes[column] == entity.code].reset_index(drop=True)
+
+
+def relabel_for_level(catalogue: pd.DataFrame, standards: pd.DataFrame, wording: dict,
+                      entity: Entity) -> pd.DataFrame:
+    """The catalogue as the entity's level reads it: the standard rows worded from
+    ``[levels.<level>]`` of ``reference/annex.toml`` ("Tỷ lệ xã, phường đạt chuẩn …" for a province,
+    "Phường Hương Trà đạt chuẩn …" for a commune; a district keeps ``indicators.csv``), without
+    the rows the level does not report (``hidden``)."""
+    words = wording["levels"][entity.level]
+    catalogue = catalogue[~catalogue["id"].isin(words.get("hidden", []))].reset_index(drop=True)
+    pattern = words.get("standard_label", "")
+    if not pattern:
+        return catalogue
+    names = standards.set_index("standard")["label"]
+    subject = entity.name[:1].upper() + entity.name[1:]
+    labels = [pattern.format(standard=names[s][:1].lower() + names[s][1:], entity=subject)
+              if kind == "standard" else label
+              for kind, s, label in zip(catalogue["kind"], catalogue["standard"], catalogue["label"], strict=True)]
+    return catalogue.assign(label=labels)
 
 
 @dataclass(frozen=True, eq=False)
 class Succession:
-    """A unit that ended (a row of ``units.csv``) and the units that took it over."""
+    """A unit that ended (a row of the unit list) and the units that took it over."""
 
     unit: pd.Series
     successors: pd.DataFrame
@@ -252,6 +320,7 @@ class Reference:
     dbkk_periods: pd.DataFrame
     standards: pd.DataFrame
     criteria: pd.DataFrame
+    standard_levels: pd.DataFrame
     bounds: pd.DataFrame
     ratios: pd.DataFrame
     ingest: dict
@@ -259,19 +328,23 @@ class Reference:
     reference_dir: Path = field(default=REFERENCE_DIR)
 
     @classmethod
-    def load(cls, reference_dir: Path = REFERENCE_DIR) -> Reference:
-        """Read every reference file of ``reference_dir``."""
+    def load(cls, reference_dir: Path = REFERENCE_DIR, entity: str | None = None) -> Reference:
+        """Read every reference file of ``reference_dir``, for the entity ``entity``
+        (``reference/entities/<entity>.toml``; default: the seed's thị xã)."""
         reference_dir = Path(reference_dir)
         standards, criteria = load_standards(reference_dir)
+        chosen, wording = load_entity(reference_dir, entity), load_annex_wording(reference_dir)
         return cls(
-            entity=load_entity(reference_dir), units=load_units(reference_dir), fields=load_fields(reference_dir),
-            catalogue=load_indicators(reference_dir), groups=load_groups(reference_dir),
+            entity=chosen, units=load_units(reference_dir), fields=load_fields(reference_dir),
+            catalogue=relabel_for_level(load_indicators(reference_dir), standards, wording, chosen),
+            groups=load_groups(reference_dir),
             targets=load_targets(reference_dir), target_levels=load_target_levels(reference_dir),
             phases=load_phases(reference_dir), recognitions=load_recognitions(reference_dir),
             dbkk_periods=load_dbkk_periods(reference_dir),
-            standards=standards, criteria=criteria, bounds=load_field_bounds(reference_dir),
+            standards=standards, criteria=criteria, standard_levels=load_standard_levels(reference_dir),
+            bounds=load_field_bounds(reference_dir),
             ratios=load_field_ratios(reference_dir),
-            ingest=load_ingest_rules(reference_dir), wording=load_annex_wording(reference_dir),
+            ingest=load_ingest_rules(reference_dir), wording=wording,
             reference_dir=reference_dir,
         )
 
@@ -281,7 +354,7 @@ class Reference:
 
     def communes(self, year: int) -> pd.DataFrame:
         """The entity's communes valid on 31/12 of ``year``, with their ĐBKK status on that day
-        (``reference/dbkk.csv`` where it has a period for the commune, else ``units.csv``)."""
+        (``reference/dbkk.csv`` where it has a period for the commune, else not ĐBKK)."""
         communes = communes_of(self.entity, self.units, year)
         periods = units_valid_on(self.dbkk_periods, reporting_date(year)) if len(self.dbkk_periods) else None
         if periods is not None and len(periods):
@@ -305,6 +378,21 @@ class Reference:
             wanted = {s for codes in children["successor_code"] for s in str(codes).split("+") if s}
         after = units_valid_on(units, day)
         return Succession(old, after[after["code"].isin(wanted)].reset_index(drop=True))
+
+    def areas(self, year: int) -> list[str]:
+        """The entity's code and those of the units above it on 31/12 of ``year`` (a district's
+        province): whose plans' targets apply to it (column ``area_code`` of ``targets.csv``)."""
+        valid = units_valid_on(self.units, reporting_date(year)).drop_duplicates("code").set_index("code")
+        codes, code = [], self.entity.code
+        while code and code not in codes:
+            codes.append(code)
+            code = str(valid["parent_code"].get(code, "") or "")
+        return codes
+
+    @property
+    def standard_rule(self) -> pd.Series:
+        """How the entity's level decides a standard (a row of ``standard_levels.csv``)."""
+        return self.standard_levels.loc[self.entity.level]
 
     @cached_property
     def directions(self) -> pd.Series:
@@ -332,6 +420,17 @@ class ReportingYear:
         from helpers.compute.rules import target_year_of
 
         return target_year_of(self.year, self.ref.phases)
+
+    @cached_property
+    def targets(self) -> pd.DataFrame:
+        """The target each indicator is compared with this year (indexed by indicator id; see
+        :func:`helpers.compute.rules.select_targets`): at the chosen level, from the plans of the
+        entity and the units above it, comparable with the entity's level."""
+        from helpers.compute.rules import select_targets
+
+        return select_targets(self.ref.targets, self.ref.target_levels, level=self.target_level,
+                              target_year=self.target_year, areas=self.ref.areas(self.year),
+                              entity_level=self.entity.level)
 
     @cached_property
     def communes(self) -> pd.DataFrame:

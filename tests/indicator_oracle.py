@@ -30,7 +30,6 @@ from helpers.compute.rules import (
     STATUS_MISSING,
     STATUS_NOT_APPLICABLE,
     STATUS_NOT_MET,
-    select_targets,
     share_status,
     standard_chain,
     status_of,
@@ -125,7 +124,7 @@ def oracle_indicators(values: pd.DataFrame, ctx: ReportingYear, *, year: int | N
     entity = ref.entity.code
     cells = first_values(values, year, codes)
     met = standards_met(cells, communes, ref.standards, ref.criteria)
-    chosen = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
+    chosen = ctx.targets
     shares = dict(zip(ref.standards["standard"], ref.standards["district_share"], strict=True))
 
     rows = []

@@ -177,7 +177,7 @@ def test_analysis_report_holds_the_analysts_sections(sample_build):
     wording = load_annex_wording()
     analysis = (sample_build["output"] / "2023" / "analysis_2023.html").read_text(encoding="utf-8")
     annex = (sample_build["output"] / "2023" / "annex_2023.html").read_text(encoding="utf-8")
-    sections = [wording["analysis"]["caveats"], wording["analysis"]["matrix"], wording["charts"]["section"],
+    sections = [wording["analysis"]["caveats"], wording["levels"]["district"]["matrix"], wording["charts"]["section"],
                 wording["narrative"]["section"], wording["sections"]["reconciliation"],
                 wording["sections"]["quality"], wording["sections"]["provenance"]]
     for title in sections:

@@ -175,7 +175,7 @@ def test_run_record_names_inputs_outputs_and_times(scenario):
         assert entry["status"] == "built"
         assert dt.datetime.fromisoformat(entry["started"]).tzinfo is not None
         assert entry["seconds"] > 0
-        assert {"helpers", "parameters", "reference/targets.csv", "reference/units.csv"} <= set(entry["inputs"])
+        assert {"helpers", "parameters", "reference/targets.csv", "reference/units_vietnam.csv"} <= set(entry["inputs"])
     # raw hashes are the SHA-256 the annex's provenance prints (files.csv)
     files = read_processed_csv(scenario["root"] / "processed" / "2023" / "files.csv")
     for row in files.itertuples():

@@ -57,7 +57,7 @@ def test_reference_files_load(fields, catalogue, rules, targets, units):
 
     entity = load_entity()
     assert entity.code == DISTRICT
-    assert entity.first_year <= 2025 <= entity.last_year
+    assert (entity.first_year, entity.last_year, entity.level) == (2021, 2024, "district")
     assert DISTRICT in set(units["code"])
     wording = load_annex_wording()
     assert set(wording["target_column"]) == set(TARGET_LEVELS)
@@ -129,7 +129,7 @@ def test_every_target_indicator_exists(catalogue, targets):
 
 def test_reference_text_is_nfc_on_disk():
     files = sorted(p for p in REFERENCE_DIR.iterdir() if p.suffix in (".csv", ".toml"))
-    assert {"units.csv", "indicators.csv", "targets.csv", "standards.csv"} <= {p.name for p in files}
+    assert {"units_vietnam.csv", "indicators.csv", "targets.csv", "standards.csv"} <= {p.name for p in files}
     for path in files:
         text = path.read_text(encoding="utf-8")
         assert unicodedata.is_normalized("NFC", text), f"{path.name} holds NFD text"
@@ -187,8 +187,9 @@ def test_units_valid_at_end_of_2023(units):
 
 def test_units_valid_at_end_of_2025(units):
     valid = units_valid_on(units, dt.date(2025, 12, 31))
-    new = valid[valid["parent_code"] == "46"]
-    assert sorted(new["code"]) == ["19996", "20017", "20035"]
+    new = valid[(valid["parent_code"] == "46") & (valid["level"] == "commune")]
+    assert len(new) == 40
+    assert {"19996", "20017", "20035"} <= set(new["code"])
     assert new.loc[new["code"] == "19996", "name"].item() == "Hương Trà"
     assert valid[valid["parent_code"] == DISTRICT].empty
     assert DISTRICT not in set(valid["code"])
@@ -200,7 +201,7 @@ def test_units_validity_bounds_are_inclusive(units):
     first_day = units_valid_on(units, dt.date(2025, 7, 1))
     assert (last_day["parent_code"] == DISTRICT).sum() == 9
     assert (first_day["parent_code"] == DISTRICT).sum() == 0
-    assert (first_day["parent_code"] == "46").sum() == 3
+    assert (first_day["parent_code"] == "46").sum() == 40
 
 
 # --------------------------------------------------------------------------- configuration, not code

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.checks.problems import ERROR, WARNING, ProblemLog
+from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.ingest.submissions import TEMPLATE
-from helpers.reference import ReportingYear
+from helpers.reference import ReportingYear, reporting_date, units_valid_on
 from helpers.text import fold
 
 OK, REJECTED, DUPLICATE = "ok", "rejected", "duplicate"
@@ -30,12 +30,19 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     """Check each record's unit (code or resolved name) against the communes valid in ``year``.
 
     Returns the records with ``unit_status``: ``ok``, ``rejected`` or ``duplicate`` (the same
-    commune again with identical values: a warning, used once). An unknown code, a code of another
-    district, or the same commune twice with different values are errors; a written name that does
-    not match its code is a warning (the code decides). Also returns the problems found.
+    commune again with identical values: a warning, used once). An unknown code, a unit that had
+    ended, or the same commune twice with different values are errors; a written name that does not
+    match its code is a warning (the code decides). A commune of the country that the entity does
+    not add up (a year's folder holds what every commune sent; a thị xã reads only its own) is set
+    aside with its reason, one line per file: a note for the entity's province, a warning for a
+    commune of another province. Also returns the problems found.
     """
     entity, year, problems = ctx.entity, ctx.year, ProblemLog()
     communes = ctx.communes
+    country = units_valid_on(ctx.ref.units, reporting_date(year))
+    country = country[country["level"] == "commune"].drop_duplicates("code").set_index("code")
+    province = set(country.loc[country.index.isin(communes["code"]), "province_code"])
+    outside: dict[tuple[str, str], list[str]] = {}
     full_names = dict(zip(communes["code"].tolist(), communes["full_name"].tolist(), strict=True))
     short_names = dict(zip(communes["code"].tolist(), communes["name"].tolist(), strict=True))
     records = records.copy()
@@ -49,14 +56,21 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
             continue
         code = unit_code or ""
         column = "Mã đơn vị"
+        if code not in full_names and code in country.index:
+            unit = country.loc[code]
+            reasons[i] = f"{unit['full_name']} (mã {code}) không thuộc {entity.name}: không tính vào phụ lục này."
+            status[i] = REJECTED
+            near = unit["province_code"] in province or not province
+            outside.setdefault((file, sheet or "", near), []).append(f"{unit['full_name']} ({code})")
+            continue
         if code not in full_names:
             ended = ctx.ref.successors_of(code, year)
             if ended is not None and len(ended.successors):
                 reasons[i] = (f"{ended.unit['full_name']} (mã {code}) đã nhập vào {ended.names} từ {ended.start}: "
                               f"số liệu năm {year} phải ghi theo đơn vị mới (mã, tên của đơn vị kế thừa).")
             else:
-                reasons[i] = (f"Mã đơn vị {code} không phải là phường, xã của {entity.name} trong năm {year} "
-                              "(reference/units.csv).")
+                reasons[i] = (f"Mã đơn vị {code} không phải là mã phường, xã nào còn hiệu lực ngày 31/12/{year} "
+                              f"(reference/units_vietnam.csv), nên không xác định được đơn vị của {entity.name}.")
             problems.add(ERROR, reasons[i], file=file, sheet=sheet or "",
                          row=None if layout == TEMPLATE else row, column=column, value=code)
             status[i] = REJECTED
@@ -70,6 +84,11 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
                                   f"({full_names[code]}); đã dùng theo mã.",
                          file=file, sheet=sheet or "", row=None if layout == TEMPLATE else row,
                          column="Đơn vị", value=unit_name)
+    for (file, sheet, near), names in outside.items():
+        problems.add(INFO if near else WARNING,
+                     f"{len(names)} đơn vị không thuộc {entity.name}, không tính vào phụ lục này"
+                     + ("" if near else " (đơn vị của tỉnh, thành phố khác: kiểm tra lại mã)") + ": "
+                     + ", ".join(names) + ".", file=file, sheet=sheet, column="Mã đơn vị")
     values = values if values is not None else pd.DataFrame(columns=["record", "field", "value"])
     ok_codes = pd.Series([c if s == OK else None for c, s in zip(records["unit_code"].tolist(), status, strict=True)],
                          index=records.index, dtype=object)

@@ -23,7 +23,6 @@ from helpers.compute.rules import (
     STATUS_NOT_APPLICABLE,
     STATUS_NOT_MET,
     projects,
-    select_targets,
     share_status,
     status_of,
     statuses_of,
@@ -78,15 +77,30 @@ def _typed(table: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def _standard_status(rule: str, met: int, unknown: int, total: int, district_share: float, target) -> str:
+    """Whether the entity meets a standard, by its level's rule (``reference/standard_levels.csv``):
+    a district by the decree's share of communes; a province by the share of its communes against
+    its plan's target (none: "Chưa có mục tiêu"); a commune by its own verdict."""
+    if rule == "plan_target":
+        if pd.isna(target):
+            return STATUS_NO_TARGET if total and not unknown else STATUS_MISSING
+        return share_status(met, unknown, total, float(target))
+    if rule == "own":
+        return STATUS_MISSING if unknown or not total else (STATUS_MET if met == total else STATUS_NOT_MET)
+    return share_status(met, unknown, total, district_share)
+
+
 def compute_indicators(values: pd.DataFrame, ctx: ReportingYear, *, year: int | None = None,
                        communes: pd.DataFrame | None = None, entity_only: bool = False) -> pd.DataFrame:
     """The tidy indicator table of one year: one row per commune and for the entity, per indicator.
 
     ``values`` holds clean values (``values.csv`` of one or more years); ``year`` defaults to the
     context's, ``communes`` to the entity's communes valid that year. With ``entity_only`` the
-    communes' rows are left out (the same entity rows, for trends).
+    communes' rows are left out (the same entity rows, for trends); a commune entity has only its
+    own rows (its code is its commune's).
     """
     ref = ctx.ref
+    entity_only = entity_only or ref.entity.level == "commune"
     year = ctx.year if year is None else int(year)
     if communes is None:
         communes = ctx.communes if year == ctx.year else ref.communes(year)
@@ -96,9 +110,10 @@ def compute_indicators(values: pd.DataFrame, ctx: ReportingYear, *, year: int | 
     wide = unit_values(values, communes["code"])
     reported = pd.Index(expected).isin(values["unit_code"])
     absent = [c for c, seen in zip(expected, reported, strict=True) if not seen]
-    chosen = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
+    chosen = ctx.targets
     met = commune_standards(wide, communes, ref.standards, ref.criteria)
     rules = ref.standards.set_index("standard")
+    rule = ref.standard_rule["rule"]
     numbers, columns = field_numbers(wide)
 
     codes = wide.index.to_numpy(dtype=object)
@@ -125,11 +140,11 @@ def compute_indicators(values: pd.DataFrame, ctx: ReportingYear, *, year: int | 
             missing = list(codes[~known_mask])
             met_count = int(ok[known_mask].sum())
             share = 100 * met_count / len(expected) if expected else pd.NA
-            status = share_status(met_count, len(missing), len(expected),
-                                  float(rules.loc[ind["standard"], "district_share"]))
             entity_rows.append({
                 **base, "unit_code": entity_code, "numerator": float(met_count),
-                "denominator": float(len(expected)), "value": share, "status": status,
+                "denominator": float(len(expected)), "value": share,
+                "status": _standard_status(rule, met_count, len(missing), len(expected),
+                                           float(rules.loc[ind["standard"], "district_share"]), target),
                 "missing_units": ";".join(missing), **target_meta})
             continue
         if ind["kind"] in ("count", "units_with"):

@@ -30,17 +30,24 @@ TARGET_COLUMNS = ["value", "level", "plan", "verified", "source"]
 
 
 def select_targets(targets: pd.DataFrame, target_levels: pd.DataFrame, *, level: str,
-                   target_year: int) -> pd.DataFrame:
+                   target_year: int, areas: list[str] | None = None, entity_level: str | None = None) -> pd.DataFrame:
     """The target of each indicator for an annex compared with ``level`` in ``target_year``.
 
     Indexed by indicator id, columns ``TARGET_COLUMNS``: the target of ``level`` where it has one,
     else the first of the level's fallback levels that has one (``level`` then says which). An
-    indicator with no target at any of these levels is absent.
+    indicator with no target at any of these levels is absent. With ``areas`` (the entity and the
+    units above it), only the plans of those units and national ones count; with
+    ``entity_level``, only targets that apply to an entity of that level (column ``applies_to``).
     """
     fallback = target_levels.set_index("level")["fallback"].get(level, "")
     order = [level, *filter(None, str(fallback).split("+"))]
     rank = {name: i for i, name in enumerate(order)}
-    chosen = targets[(targets["target_year"] == target_year) & targets["level"].isin(order)]
+    keep = (targets["target_year"] == target_year) & targets["level"].isin(order)
+    if areas is not None and "area_code" in targets:
+        keep &= targets["area_code"].eq("") | targets["area_code"].isin(areas)
+    if entity_level is not None and "applies_to" in targets:
+        keep &= targets["applies_to"].eq("") | targets["applies_to"].str.split("+").apply(lambda a: entity_level in a)
+    chosen = targets[keep]
     chosen = chosen.assign(_rank=chosen["level"].map(rank)).sort_values("_rank", kind="stable")
     chosen = chosen.drop_duplicates("indicator_id").set_index("indicator_id")
     return chosen[TARGET_COLUMNS]

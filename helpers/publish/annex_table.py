@@ -22,7 +22,6 @@ from helpers.compute.rules import (
     STATUS_MISSING,
     STATUS_NOT_APPLICABLE,
     projects,
-    select_targets,
     standard_chain,
     status_of,
 )
@@ -79,7 +78,8 @@ class Annex:
                 target_year=self.ctx.target_year, years=", ".join(str(y) for y in self.projection_years) or "—"))
         else:
             lines.append(notes["target_year_method"].format(target_year=self.ctx.target_year))
-        lines.append(notes["ratio_rule"].format(units_noun=entity.units_noun))
+        if entity.level != "commune":     # one commune's rates are its own
+            lines.append(notes["ratio_rule"].format(units_noun=entity.units_noun, entity=entity.name))
         return lines
 
 
@@ -105,6 +105,9 @@ def _footnotes(ind: dict, d: pd.Series | None, ctx: ReportingYear, sources: pd.D
         if bad:
             labels = ref.standards.set_index("standard").loc[bad, "label"]
             footnotes.append(("standard", notes["unverified_standard"].format(standards="; ".join(labels))))
+        if not ref.standard_rule["verified"]:
+            footnotes.append(("standard_level", notes["unverified_standard_level"].format(
+                source=ref.standard_rule["source"])))
     elif d is not None and pd.notna(d["value"]) and d["status"] not in (STATUS_NOT_APPLICABLE, STATUS_MISSING):
         low, high = ind["plausible_min"], ind["plausible_max"]
         if pd.notna(high) and (d["value"] > high or d["value"] < low):
@@ -121,7 +124,8 @@ def _note(ind: dict, d: pd.Series | None, proj: pd.DataFrame, ctx: ReportingYear
     if d is None:
         return "", float("nan")
     if ind["kind"] == "standard":
-        shown = d["status"] not in (STATUS_MET, STATUS_MISSING)
+        rule = ctx.ref.standard_rule["rule"]
+        shown = rule == "plan_target" or (rule == "district_share" and d["status"] not in (STATUS_MET, STATUS_MISSING))
         return (NOTE_STANDARD_SHARE if shown else ""), float("nan")
     if ind["kind"] != "rate" or pd.isna(d["target"]) or pd.isna(d["value"]) \
             or d["status"] in (STATUS_NOT_APPLICABLE, STATUS_MISSING):
@@ -141,7 +145,7 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
     entity_rows = indicators[(indicators["unit_code"] == ctx.entity.code) & (indicators["year"] == ctx.year)]
     entity_rows = entity_rows.set_index("indicator_id")
     proj = projection.set_index("indicator_id") if len(projection) else pd.DataFrame(columns=["projected", "likely"])
-    sources = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
+    sources = ctx.targets
     names = ctx.communes.set_index("code")["full_name"]
     notes = ref.wording["notes"]
     recognitions = ref.recognitions[(ref.recognitions["unit_code"] == ctx.entity.code)
@@ -151,6 +155,9 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
     level_silent = not ((ref.targets["level"] == ctx.target_level)
                         & (ref.targets["target_year"] == ctx.target_year)).any()
     level_label = ref.target_levels.set_index("level")["label"].get(ctx.target_level, ctx.target_level)
+    # a province shows the % of its communes meeting a standard; a district or commune its verdict
+    share_shown = ref.standard_rule["rule"] == "plan_target"
+    share_decimals = int(ref.wording["levels"][ctx.entity.level].get("share_decimals", 0))
     rows = []
     blank = {"indicator_id": "", "kind": "", "target": float("nan"), "target_decimals": 0, "value": float("nan"),
              "decimals": 0, "status": "", "shown_status": "", "met": float("nan"), "total": float("nan"),
@@ -167,7 +174,8 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
             target = float(d["target"]) if d is not None and pd.notna(d["target"]) else float("nan")
             status = d["status"] if d is not None else STATUS_MISSING
             value = float(d["value"]) if d is not None and pd.notna(d["value"]) else float("nan")
-            numbers_shown = ind["kind"] != "standard" and status not in (STATUS_NOT_APPLICABLE, STATUS_MISSING) \
+            shows_value = ind["kind"] != "standard" or share_shown
+            numbers_shown = shows_value and status not in (STATUS_NOT_APPLICABLE, STATUS_MISSING) \
                 and not pd.isna(value)
             note, projected = _note(ind, d, proj, ctx)
             footnotes = _footnotes(ind, d, ctx, sources, names)
@@ -184,7 +192,8 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
                 "row_id": ind["id"], "row_kind": "indicator", "style": ind["style"], "tt": ind["tt"],
                 "label": ind["label"], "indicator_id": ind["id"], "kind": ind["kind"], "target": target,
                 "target_decimals": 0 if pd.isna(target) or target.is_integer() else 1,
-                "value": value if numbers_shown else float("nan"), "decimals": int(ind["decimals"]),
+                "value": value if numbers_shown else float("nan"),
+                "decimals": share_decimals if ind["kind"] == "standard" else int(ind["decimals"]),
                 "status": status, "shown_status": "" if numbers_shown else status,
                 "met": float(d["numerator"]) if ind["kind"] == "standard" and d is not None else float("nan"),
                 "total": float(d["denominator"]) if ind["kind"] == "standard" and d is not None else float("nan"),
@@ -247,8 +256,8 @@ def note_text(row, ctx: ReportingYear) -> str:
     if getattr(row, "recognition", ""):
         return row.recognition
     if row.note == NOTE_STANDARD_SHARE:
-        return notes["standard_share"].format(met=int(row.met), total=int(row.total),
-                                              units_noun=ctx.entity.units_noun)
+        pattern = ctx.ref.wording["levels"][ctx.entity.level]["standard_note"]
+        return pattern.format(met=int(row.met), total=int(row.total), units_noun=ctx.entity.units_noun)
     if row.note == NOTE_PROJECTION:
         direction = ctx.ref.directions.get(row.indicator_id, "higher")
         verdict_met = status_of(row.projected, row.target, direction) == STATUS_MET

@@ -224,7 +224,7 @@ def render_matrix(matrix: pd.DataFrame, ctx) -> str:
     :func:`helpers.publish.commune_tables.commune_matrix`."""
     words = ctx.ref.wording["analysis"]
     columns = [c for c in matrix.columns if c not in ("unit_code", "unit")]
-    out = [f'<div class="annex"><h2>{esc(words["matrix"])}</h2>',
+    out = [f'<div class="annex"><h2>{esc(ctx.ref.wording["levels"][ctx.entity.level]["matrix"])}</h2>',
            f'<p class="intro">{esc(words["matrix_intro"])}</p>',
            '<table class="matrix"><thead><tr>', f"<th>{esc(words['matrix_unit'])}</th>"]
     out += [f'<th data-indicator="{esc(c)}">{esc(c)}</th>' for c in columns]

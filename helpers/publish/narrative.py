@@ -19,7 +19,6 @@ from helpers.compute.rules import (
     STATUS_NOT_MET,
     gap_to_target,
     projects,
-    select_targets,
     standard_chain,
 )
 from helpers.numbers import format_number, round_half_up
@@ -81,7 +80,7 @@ def draft_report(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Report
     ref, entity, year = ctx.ref, ctx.entity, ctx.year
     catalogue, standards = ref.catalogue, ref.standards
     words = ref.wording["narrative"]
-    sources = select_targets(ref.targets, ref.target_levels, level=ctx.target_level, target_year=ctx.target_year)
+    sources = ctx.targets
     district = indicators[(indicators["unit_code"] == entity.code) & (indicators["year"] == year)]
     district = district.set_index("indicator_id")
     cat = catalogue.set_index("id")

@@ -24,7 +24,7 @@ def check_year(year: object, entity: Entity) -> int:
     if not entity.first_year <= year <= entity.last_year:
         raise WorkbookError(
             f"Năm báo cáo {year} nằm ngoài khoảng {entity.first_year}-{entity.last_year} "
-            f"đã cấu hình trong reference/entity.toml."
+            f"đã cấu hình cho {entity.name} (reference/entities/{entity.key}.toml)."
         )
     return year
 
@@ -78,6 +78,8 @@ def check_entity_exists(ref: Reference, year: int) -> None:
 def reporting_year(ref: Reference, year: object, target_level: object = "province") -> ReportingYear:
     """The checked context of a reporting year (year in the entity's range, the entity still
     existing that year, a known target level)."""
+    if isinstance(year, int) and not isinstance(year, bool):
+        check_entity_exists(ref, year)    # a year after the entity ended: say who took over first
     checked = check_year(year, ref.entity)
     check_entity_exists(ref, checked)
     return ref.for_year(checked, check_target_level(target_level, ref.targets))
