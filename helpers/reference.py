@@ -77,7 +77,10 @@ def load_units(reference_dir: Path = REFERENCE_DIR) -> pd.DataFrame:
         units[column] = pd.to_datetime(units[column].replace("", None), format="%Y-%m-%d")
     units["split"] = units["split"].str.lower().eq("true")
     units["dbkk"] = False
-    units["full_name"] = units["type"].str.capitalize() + " " + units["name"]
+    # "Phường Đúc" is a name that starts with its type: not "Phường Phường Đúc"
+    pairs = zip(units["name"], units["type"], strict=True)
+    typed = pd.Series([name.lower().startswith(kind.lower() + " ") for name, kind in pairs], index=units.index)
+    units["full_name"] = (units["type"].str.capitalize() + " " + units["name"]).where(~typed, units["name"])
     return units
 
 

@@ -1,12 +1,17 @@
-"""The bundled sample data: illustrative submissions of the nine communes of thị xã Hương Trà.
+"""The bundled sample data: illustrative submissions of the communes of thành phố Huế, 2021-2026.
 
-The counts are invented but plausible (about 73,000 inhabitants in 2023) and change sensibly
-from year to year. They are built so that the 2023 district figures equal the annex of Báo cáo
-3014/UBND-VX (06/11/2023): II.1 42 %, II.2 51 %, II.3 71 %, II.3a 10,3 %, III.2 100 %, IV.1 0 %,
-literacy 15-60 at level 1 97,29 %, 15 literacy classes for 98 learners in 9/9 communes, every
-commune meeting every standard; and 24 of 26 learning units recognised in 2022.
+This module makes the nine communes of thị xã Hương Trà for 2021-2024, one data-entry template
+per commune and year. Their counts are invented but plausible (about 73,000 inhabitants in 2023)
+and change sensibly from year to year. They are built so that the 2023 district figures equal the
+annex of Báo cáo 3014/UBND-VX (06/11/2023): II.1 42 %, II.2 51 %, II.3 71 %, II.3a 10,3 %,
+III.2 100 %, IV.1 0 %, literacy 15-60 at level 1 97,29 %, 15 literacy classes for 98 learners in
+9/9 communes, every commune meeting every standard; and 24 of 26 learning units recognised in
+2022. A backtest reads them: their bytes must not change.
 
-Run ``python -m helpers.samples.sample_data`` to rewrite ``data/raw/`` from this module.
+The rest of Huế comes from :mod:`helpers.samples.hue_sample`: the other former districts' commune
+tables for 2021-2024 and the 40 phường, xã of 2025-2026 (which continue these series).
+
+Run ``python -m helpers.samples.sample_data`` to rewrite ``data/raw/`` from these modules.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ from helpers.text import fold
 
 log = logging.getLogger(__name__)
 
-YEARS = (2021, 2022, 2023, 2024)
+YEARS = (2021, 2022, 2023, 2024)                 # Hương Trà's nine communes
+ALL_YEARS = YEARS + (2025, 2026)                  # with Huế's (helpers.samples.hue_sample)
 # 2023 population of each commune (sums to 73,000) and a fixed "character" offset per commune.
 POPULATION_2023 = {
     "19996": 11000, "20008": 7500, "20011": 10000, "20005": 12500, "20017": 7000,
@@ -174,15 +180,19 @@ def stable_workbook_bytes(data: bytes, year: int) -> bytes:
     return out.getvalue()
 
 
-def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = YEARS) -> list[Path]:
-    """Write one data-entry workbook per commune and year; returns the files written. A file whose
-    bytes would not change is left untouched, so rewriting the samples with nothing changed leaves
-    ``git status`` clean."""
+def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = ALL_YEARS) -> list[Path]:
+    """Write the sample submissions of ``years``: Hương Trà's nine data-entry workbooks (2021-2024)
+    here, the rest of Huế with :func:`helpers.samples.hue_sample.write_hue_samples`; returns the
+    files written. A file whose bytes would not change is left untouched, so rewriting the samples
+    with nothing changed leaves ``git status`` clean."""
+    # imported here: hue_sample builds on this module (sample_values, stable_workbook_bytes)
+    from helpers.samples.hue_sample import write_hue_samples
+
     fields = load_fields()
     units = load_units().drop_duplicates("code", keep="first").set_index("code")
     written = []
     with tempfile.TemporaryDirectory(prefix="xhht-sample-") as scratch:
-        for year in years:
+        for year in (y for y in years if y in YEARS):
             values = sample_values(year)
             for code, counts in values.items():
                 name = units.loc[code, "full_name"]
@@ -194,6 +204,7 @@ def write_sample_data(raw_dir: Path = RAW_DIR, years: tuple[int, ...] = YEARS) -
                 if not path.is_file() or path.read_bytes() != data:
                     write_bytes_atomically(path, data)
                     written.append(path)
+    written += write_hue_samples(raw_dir, years)
     # data/raw/2023/declared/ holds the seed's annex as printed: a raw input copied by hand,
     # not generated, so it is left as it is.
     return written
