@@ -261,13 +261,38 @@ def reporting_date(year: int) -> dt.date:
 
 def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
     """The communes (xã, phường, thị trấn) the entity adds up, valid on 31/12 of ``year``: those of
-    the district, those of the province, or the commune itself."""
-    valid = units_valid_on(units, reporting_date(year))
+    the district, those of the province, or the commune itself. Before a commune entity began (the
+    2025 reform) it adds up the units that merged whole into it, so its series reach back to 2021;
+    when one of them was split among several new units, none (its earlier years are not
+    comparable: :func:`predecessors_of`)."""
+    day = reporting_date(year)
+    valid = units_valid_on(units, day)
     communes = valid[valid["level"] == "commune"] if "level" in valid else valid
-    column = {"district": "parent_code", "province": "province_code", "commune": "code"}[entity.level]
+    if entity.level == "commune":
+        return predecessors_of(entity.code, units, year) if _began_after(entity.code, units, day) \
+            else communes[communes["code"] == entity.code].reset_index(drop=True)
+    column = {"district": "parent_code", "province": "province_code"}[entity.level]
     if column not in communes:      # a unit table without provinces (the synthetic country)
         column = "parent_code"
     return communes[communes[column] == entity.code].reset_index(drop=True)
+
+
+def _began_after(code: str, units: pd.DataFrame, day: dt.date) -> bool:
+    """Whether the latest unit with ``code`` began after ``day`` (a code reused by the reform)."""
+    rows = units[units["code"] == code]
+    latest = rows["valid_from"].max() if len(rows) else pd.NaT
+    return pd.notna(latest) and latest > pd.Timestamp(day)
+
+
+def predecessors_of(code: str, units: pd.DataFrame, year: int) -> pd.DataFrame:
+    """The communes valid on 31/12 of ``year`` that went whole into the commune ``code`` (the unit
+    that began later under that code), or an empty table when any unit that went into it was
+    split among several new units (its figures cannot be added up)."""
+    valid = units_valid_on(units, reporting_date(year))
+    feeding = valid[valid["successor_code"].str.split("+").apply(lambda codes: code in codes)]
+    if feeding["split"].any():
+        return feeding.iloc[0:0].reset_index(drop=True)
+    return feeding[feeding["level"] == "commune"].reset_index(drop=True)
 
 
 def relabel_for_level(catalogue: pd.DataFrame, standards: pd.DataFrame, wording: dict,
