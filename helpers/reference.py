@@ -407,10 +407,19 @@ class Reference:
         after = units_valid_on(units, day)
         return Succession(old, after[after["code"].isin(wanted)].reset_index(drop=True))
 
+    @cached_property
+    def reform_date(self) -> dt.date:
+        """The day the two-level structure began (1/7/2025): the latest start of a commune in the
+        unit list."""
+        return self.units.loc[self.units["level"] == "commune", "valid_from"].max().date()
+
     def areas(self, year: int) -> list[str]:
         """The entity's code and those of the units above it on 31/12 of ``year`` (a district's
         province): whose plans' targets apply to it (column ``area_code`` of ``targets.csv``)."""
-        valid = units_valid_on(self.units, reporting_date(year)).drop_duplicates("code").set_index("code")
+        day = reporting_date(year)
+        if _began_after(self.entity.code, self.units, day):   # a commune entity before the reform: its own parents
+            day = self.units.loc[self.units["code"] == self.entity.code, "valid_from"].max().date()
+        valid = units_valid_on(self.units, day).drop_duplicates("code").set_index("code")
         codes, code = [], self.entity.code
         while code and code not in codes:
             codes.append(code)

@@ -80,6 +80,10 @@ class Annex:
             lines.append(notes["target_year_method"].format(target_year=self.ctx.target_year))
         if entity.level != "commune":     # one commune's rates are its own
             lines.append(notes["ratio_rule"].format(units_noun=entity.units_noun, entity=entity.name))
+        elif self.ctx.communes["valid_to"].notna().any():    # a commune entity's years before it began
+            lines.append(notes["predecessors"].format(
+                year=self.ctx.year, entity=entity.name,
+                units=", ".join(self.ctx.communes["full_name"]) or "—"))
         return lines
 
 
@@ -139,6 +143,16 @@ def _note(ind: dict, d: pd.Series | None, proj: pd.DataFrame, ctx: ReportingYear
     return NOTE_TOO_FEW_YEARS, float("nan")
 
 
+def _year_caveats(ctx: ReportingYear) -> list[dict]:
+    """Caveats of the whole year: a province's communes before the reform come from the list of
+    the day before it (the 2021-2024 boundary changes are not recorded in the unit list)."""
+    words = ctx.ref.wording["notes"]
+    if ctx.entity.level == "province" and ctx.year < ctx.ref.reform_date.year:
+        return [{"indicator_id": "", "label": words["units_label"], "kind": "units",
+                 "text": words["units_before_reform"].format(year=ctx.year, units_noun=ctx.entity.units_noun)}]
+    return []
+
+
 def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: ReportingYear) -> Annex:
     """The annex of the reporting year from its indicator table and projection."""
     ref = ctx.ref
@@ -182,6 +196,9 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
             if level_silent and pd.isna(target):
                 footnotes.append(("no_target", notes["no_target"].format(plan=level_label,
                                                                          target_year=ctx.target_year)))
+            elif share_shown and ind["kind"] == "standard" and pd.isna(target):
+                footnotes.append(("no_target", notes["no_share_target"].format(
+                    plan=level_label, target_year=ctx.target_year, units_noun=ctx.entity.units_noun)))
             recognition = ""
             if ind["kind"] == "standard" and ind["standard"] in recognitions.index:
                 decision = recognitions.loc[ind["standard"]]
@@ -201,8 +218,8 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
             })
     table = pd.DataFrame(rows, columns=ANNEX_COLUMNS)
     caveats = pd.DataFrame([{"indicator_id": r["indicator_id"], "label": r["label"], "kind": kind, "text": text}
-                            for r in rows for kind, text in r["footnotes"] if kind not in OFFICIAL_FOOTNOTES],
-                           columns=CAVEAT_COLUMNS)
+                            for r in rows for kind, text in r["footnotes"] if kind not in OFFICIAL_FOOTNOTES]
+                           + _year_caveats(ctx), columns=CAVEAT_COLUMNS).drop_duplicates("text", ignore_index=True)
     table["footnotes"] = [[(k, x) for k, x in notes if k in OFFICIAL_FOOTNOTES] for notes in table["footnotes"]]
     table, footnotes = number_footnotes(table)
     header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year)

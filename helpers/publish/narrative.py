@@ -72,6 +72,17 @@ def _standards_sentences(items: list[str], district: pd.DataFrame, catalogue: pd
     return sentences
 
 
+def _standards_share_sentence(items: list[str], district: pd.DataFrame, words: dict, entity) -> str | None:
+    """A province's standards: how many of its communes meet each ("39/40 xã, phường (97,5 %) đạt
+    chuẩn phổ cập giáo dục trung học cơ sở mức độ 3")."""
+    parts = [words["standard_share"].format(met=format_number(district.loc[i, "numerator"]),
+                                            total=format_number(district.loc[i, "denominator"]),
+                                            share=format_number(district.loc[i, "value"], 1),
+                                            units_noun=entity.units_noun, standard=words["standards"][i])
+             for i in items if i in district.index and pd.notna(district.loc[i, "value"])]
+    return words["standards_share"].format(parts="; ".join(parts)) if parts else None
+
+
 def draft_report(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: ReportingYear) -> Draft:
     """The paragraphs an official would write for section 2a) of the report, from the numbers.
 
@@ -146,7 +157,9 @@ def draft_report(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Report
     for paragraph in words["paragraphs"]:
         sentences: list[str] = []
         for item in paragraph["items"]:
-            if item == "standards":
+            if item == "standards" and ref.standard_rule["rule"] == "plan_target":
+                sentences.append(_standards_share_sentence(list(words["standards"]), district, words, entity))
+            elif item == "standards":
                 sentences += _standards_sentences(list(words["standards"]), district, catalogue, standards,
                                                   words, subject)
             elif item == "literacy_classes":
