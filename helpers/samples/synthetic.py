@@ -62,8 +62,10 @@ def synthetic_units(communes: int, seed: int = 1373) -> pd.DataFrame:
         left -= 1
         kind = rng.choice(("xã", "xã", "phường"))
         name = f"Mẫu {district}-{i + 1}"
-        rows.append({"code": f"{30000 + i:05d}", "name": name, "type": kind, "parent_code": ENTITY_CODE,
-                     "valid_from": pd.NaT, "valid_to": pd.NaT, "successor_code": "", "dbkk": rng.random() < 0.1,
+        rows.append({"code": f"{30000 + i:05d}", "name": name, "type": kind, "level": "commune",
+                     "parent_code": ENTITY_CODE, "province_code": ENTITY_CODE,
+                     "valid_from": pd.NaT, "valid_to": pd.NaT, "successor_code": "", "split": False,
+                     "dbkk": rng.random() < 0.1,
                      "dbkk_verified": False, "source": f"synthetic, huyện mẫu {district}",
                      "full_name": f"{kind.capitalize()} {name}"})
     units = pd.DataFrame(rows)
@@ -75,7 +77,7 @@ def synthetic_units(communes: int, seed: int = 1373) -> pd.DataFrame:
 def synthetic_entity() -> Entity:
     """The synthetic country as a reporting entity (years 2021-2030, like the real one)."""
     return replace(load_entity(), code=ENTITY_CODE, name="tỉnh Mẫu", issuing_body="UBND TỈNH MẪU",
-                   issuing_body_short="UBND tỉnh Mẫu", place="Mẫu", reports={})
+                   issuing_body_short="UBND tỉnh Mẫu", place="Mẫu", reports={}, first_year=2021, last_year=2030)
 
 
 def commune_values(units: pd.DataFrame, year: int, seed: int = 1373) -> dict[str, dict[str, int]]:
