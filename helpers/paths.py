@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-REFERENCE_DIR = PROJECT_ROOT / "reference"
+# XHHT_REFERENCE_DIR: another reference folder for a whole run, kernels included (the bench's
+# generated province has its own unit list and entity file); unset in normal use.
+REFERENCE_DIR = Path(os.environ.get("XHHT_REFERENCE_DIR") or PROJECT_ROOT / "reference")
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 RAW_DIR = PROJECT_ROOT / "data" / "raw"
 PROCESSED_DIR = PROJECT_ROOT / "data" / "processed"
