@@ -48,7 +48,7 @@ TABLES = {table.name: table for table in (
     ProcessedTable("records", CLEAN, "helpers.checks.units.resolve_unit_codes",
                    "one line per commune row read: file, sheet, row, unit as written and as resolved, its status",
                    integers=("record", "row"), texts=("file", "sheet", "layout", "unit_name", "unit_code", "method",
-                                                      "status", "reason", "unit_status")),
+                                                      "status", "reason", "unit_status", "former_code")),
     ProcessedTable("rejects", CLEAN, "helpers.checks.accounting.rejected_rows",
                    "every rejected cell or row with the value as typed and the reason", integers=("row",)),
     ProcessedTable("indicators", INDICATORS, "helpers.compute.indicators.compute_indicators",

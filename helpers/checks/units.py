@@ -1,10 +1,12 @@
 """Which commune each record is: its GSO code checked against the entity's communes valid in
-the reporting year, written names compared with the code, the same commune sent twice."""
+the reporting year, written names compared with the code, the same commune sent twice, and the
+forms of units that ended at the 2025 reform (what they mean: :mod:`helpers.checks.mergers`)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from helpers.checks.mergers import FormerRecord, Reform, settle_former_records, start_of, unit_label
 from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.ingest.submissions import TEMPLATE
 from helpers.reference import ReportingYear, reporting_date, units_valid_on
@@ -35,7 +37,11 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     match its code is a warning (the code decides). A commune of the country that the entity does
     not add up (a year's folder holds what every commune sent; a thị xã reads only its own) is set
     aside with its reason, one line per file: a note for the entity's province, a warning for a
-    commune of another province. Also returns the problems found.
+    commune of another province. A form of a unit that ended at the reform (its old code, or a
+    reused code with the old unit's name) is decided with the other old units of its successor
+    (:mod:`helpers.checks.mergers`): added up onto the successor (accepted) or rejected with an
+    error; either way its ``unit_code`` is then the successor's and ``former_code`` the old unit's
+    (empty for every other record). Also returns the problems found.
     """
     entity, year, problems = ctx.entity, ctx.year, ProblemLog()
     communes = ctx.communes
@@ -48,6 +54,10 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     records = records.copy()
     status = [OK if s == "ok" else REJECTED for s in records["status"].tolist()]
     reasons = records["reason"].tolist()
+    codes = records["unit_code"].tolist()
+    former_codes = [""] * len(records)
+    reform = Reform(ctx)
+    pending: list[FormerRecord] = []     # forms of old units that went whole into one of the entity's
     # plain lists, not itertuples: iterating the text columns of a DataFrame goes cell by cell
     lines = zip(*(records[c].tolist() for c in ("file", "sheet", "row", "layout", "unit_name", "unit_code", "method")),
                 strict=True)
@@ -56,6 +66,34 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
             continue
         code = unit_code or ""
         column = "Mã đơn vị"
+        where = dict(file=file, sheet=sheet or "", row=None if layout == TEMPLATE else row)
+        old = reform.former_unit(code, unit_name, method)
+        successors = reform.successors(old) if old is not None else None
+        if successors is not None and len(successors):
+            former_codes[i] = code
+            ours = successors[successors["code"].isin(full_names)]
+            listed = ", ".join(unit_label(s) for _, s in successors.iterrows())
+            if ours.empty:
+                reasons[i] = (f"{old['full_name']} (mã {code}), nay thuộc {listed}, không thuộc {entity.name}: "
+                              "không tính vào phụ lục này.")
+                status[i] = REJECTED
+                near = bool(set(successors["province_code"]) & province) or not province
+                outside.setdefault((file, sheet or "", near), []).append(f"{old['full_name']} ({code}, nay thuộc "
+                                                                         f"{listed})")
+            elif bool(old.get("split", False)) or len(successors) > 1:
+                reasons[i] = (f"{old['full_name']} (mã {code}) đã được chia cho {listed} từ "
+                              f"{start_of(old)}: số liệu của đơn vị "
+                              f"cũ không cộng được vào một đơn vị mới; số liệu năm {year} phải do các đơn vị mới gửi "
+                              "(mã, tên của đơn vị kế thừa).")
+                problems.add(ERROR, reasons[i], **where, column=column, value=code)
+                status[i] = REJECTED
+            else:
+                pending.append(FormerRecord(i, old, where, code))
+                if method == "code" and unit_name and not reform.written_as(old, unit_name):
+                    problems.add(WARNING, f"Tên đơn vị “{unit_name}” không khớp với mã {code} "
+                                          f"({old['full_name']}, đơn vị trước {start_of(old)}); đã dùng theo mã.",
+                                 **where, column="Đơn vị", value=unit_name)
+            continue
         if code not in full_names and code in country.index:
             unit = country.loc[code]
             reasons[i] = f"{unit['full_name']} (mã {code}) không thuộc {entity.name}: không tính vào phụ lục này."
@@ -71,8 +109,7 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
             else:
                 reasons[i] = (f"Mã đơn vị {code} không phải là mã phường, xã nào còn hiệu lực ngày 31/12/{year} "
                               f"(reference/units_vietnam.csv), nên không xác định được đơn vị của {entity.name}.")
-            problems.add(ERROR, reasons[i], file=file, sheet=sheet or "",
-                         row=None if layout == TEMPLATE else row, column=column, value=code)
+            problems.add(ERROR, reasons[i], **where, column=column, value=code)
             status[i] = REJECTED
             continue
         # a name written exactly as in the reference matches; only another spelling is folded
@@ -90,13 +127,17 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
                      + ("" if near else " (đơn vị của tỉnh, thành phố khác: kiểm tra lại mã)") + ": "
                      + ", ".join(names) + ".", file=file, sheet=sheet, column="Mã đơn vị")
     values = values if values is not None else pd.DataFrame(columns=["record", "field", "value"])
-    ok_codes = pd.Series([c if s == OK else None for c, s in zip(records["unit_code"].tolist(), status, strict=True)],
-                         index=records.index, dtype=object)
+    # an old unit's form and its successor's own are two units even under one reused code
+    olds = {r.index: r.unit for r in pending}
+    keys = [None if s != OK else (f"{c}@{olds[i]['valid_to']:%Y-%m-%d}" if i in olds else c)
+            for i, (c, s) in enumerate(zip(records["unit_code"].tolist(), status, strict=True))]
+    ok_codes = pd.Series(keys, index=records.index, dtype=object)
     repeated = ok_codes.notna() & ok_codes.duplicated(keep=False)
-    for code, group in records[repeated].groupby(ok_codes[repeated], sort=True):
+    for key, group in records[repeated].groupby(ok_codes[repeated], sort=True):
         rows = list(group.itertuples(index=False))
         first = rows[0]
-        name = f"{full_names[code]} ({code})"
+        code = first.unit_code
+        name = unit_label(olds[int(first.record)]) if "@" in key else f"{full_names[code]} ({code})"
         first_values = _record_values(values, first.record)
         conflicting = [r for r in rows[1:] if _record_values(values, r.record) != first_values]
         if conflicting:
@@ -112,6 +153,23 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
             status[int(r.record)], reasons[int(r.record)] = DUPLICATE, reason
             problems.add(WARNING, reason, file=r.file, sheet=r.sheet or "",
                          row=None if r.layout == TEMPLATE else r.row, column="Đơn vị", value=code)
+    if pending:
+        own: dict[str, list[str]] = {}      # the places of the forms a unit of the year sent itself
+        for r in records.itertuples(index=False):
+            if status[int(r.record)] == OK and int(r.record) not in olds:
+                own.setdefault(r.unit_code, []).append(_place(r))
+        fields = ctx.ref.fields.set_index("field")["label"]
+        institutions = [fields[f] for f in ctx.ref.ingest.get("mergers", {}).get("institution_fields", [])
+                        if f in fields.index]
+        decided = settle_former_records([r for r in pending if status[r.index] == OK], own, reform, communes,
+                                        problems, institutions)
+        for i, (accepted, reason) in decided.items():
+            # the unit of the year the form is for (its feedback sheet shows it), accepted or not
+            codes[i], reasons[i] = str(olds[i]["successor_code"]), reason
+            if not accepted:
+                status[i] = REJECTED
+    records["unit_code"] = codes
+    records["former_code"] = former_codes
     records["unit_status"] = status
     records["reason"] = reasons
     return records, problems.frame()
