@@ -261,7 +261,8 @@ def reporting_date(year: int) -> dt.date:
 
 def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
     """The communes (xã, phường, thị trấn) the entity adds up, valid on 31/12 of ``year``: those of
-    the district, those of the province, or the commune itself. Before a commune entity began (the
+    the district, those of the province (before the 2025 merger, of every province that went into
+    it), or the commune itself. Before a commune entity began (the
     2025 reform) it adds up the units that merged whole into it, so its series reach back to 2021;
     when one of them was split among several new units, none (its earlier years are not
     comparable: :func:`predecessors_of`)."""
@@ -274,7 +275,13 @@ def communes_of(entity: Entity, units: pd.DataFrame, year: int) -> pd.DataFrame:
     column = {"district": "parent_code", "province": "province_code"}[entity.level]
     if column not in communes:      # a unit table without provinces (the synthetic country)
         column = "parent_code"
-    return communes[communes[column] == entity.code].reset_index(drop=True)
+    codes = {entity.code}
+    if entity.level == "province" and "successor_code" in valid and _began_after(entity.code, units, day):
+        # before the 2025 merger of provinces: the communes of every province that went into it
+        provinces = valid[valid["level"] == "province"]
+        codes |= set(provinces.loc[provinces["successor_code"].str.split("+").apply(lambda s: entity.code in s),
+                                   "code"])
+    return communes[communes[column].isin(codes)].reset_index(drop=True)
 
 
 def _began_after(code: str, units: pd.DataFrame, day: dt.date) -> bool:

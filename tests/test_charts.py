@@ -103,6 +103,31 @@ def test_the_same_chart_gives_the_same_bytes(charts_2023, inputs):
     assert charts.figure_svg(trend) == charts.figure_svg(again) == made[("II.1", "trend")]
 
 
+def test_a_trend_chart_draws_the_reform_only_when_its_years_span_it(inputs, charts_2023):
+    """The reform of 1/7/2025 (reference/units_vietnam.csv) is a labelled vertical rule between 2024
+    and 2025 on a chart with years on both sides; the 2023 charts (2021-2023) have none."""
+    from helpers.compute.series import reform_dates
+
+    breaks = reform_dates(load_units())
+    assert [(x, str(day)) for x, day in charts.reform_rules([2021, 2024, 2025], breaks)] == [(2024.5, "2025-07-01")]
+    assert charts.reform_rules([2021, 2024], breaks) == [] and charts.reform_rules([2025, 2026], breaks) == []
+    assert charts.reform_rules([2021, 2026], breaks) != []
+    assert (charts.reform_day(breaks[0]), charts.years_text([2024, 2021, 2022, 2023, 2026])) == (
+        "01/7/2025", "2021-2024, 2026")
+    history, words = inputs["history"].query("unit_code == '480'"), inputs["wording"]["charts"]
+    figure, alt = charts.trend_chart(history, inputs["catalogue"], "L.1", inputs["wording"], target_year=2025,
+                                     district="thị xã Hương Trà", breaks=breaks)
+    label = words["reform"].format(date="01/7/2025")
+    assert not [line for line in figure.axes[0].lines if line.get_label() == label] and label not in alt
+    shifted = history.assign(year=history["year"] + 2)              # the same values as 2023-2025
+    figure, alt = charts.trend_chart(shifted, inputs["catalogue"], "L.1", inputs["wording"], target_year=2030,
+                                     district="thị xã Hương Trà", breaks=breaks)
+    rules = [line for line in figure.axes[0].lines if line.get_label() == label]
+    assert len(rules) == 1 and list(rules[0].get_xdata()) == [2024.5, 2024.5]
+    assert words["reform_alt"].format(before=2024, after=2025, reform=label) in alt
+    assert all(label not in c.alt for c in charts_2023[0])
+
+
 def test_alt_texts_are_vietnamese_sentences_with_the_numbers(charts_2023):
     made, _ = charts_2023
     alt = {(c.indicator_id, c.kind): c.alt for c in made}

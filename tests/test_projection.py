@@ -128,3 +128,19 @@ def test_lower_is_better_indicator_is_likely_when_projection_falls_below_target(
     lower = project_indicators(history, 2025, pd.Series({"X": "lower"}))
     assert higher.loc[0, "projected"] == pytest.approx(10.0)
     assert (bool(higher.loc[0, "likely"]), bool(lower.loc[0, "likely"])) == (False, True)
+
+
+def test_years_without_rows_are_left_out_of_the_fit():
+    """A commune entity formed with part of a split unit has no rows before 2025
+    (helpers.compute.series.not_comparable_years): the line is fitted on the years it has."""
+    history = pd.DataFrame({"year": [2025, 2026], "indicator_id": ["II.1", "II.1"], "kind": ["rate", "rate"],
+                            "value": [40.0, 44.0], "target": [60.0, 60.0]}).astype({"year": "Int64"})
+    result = project_indicators(history, 2030).iloc[0]
+    assert result["years_used"] == "2025,2026"
+    assert result["projected"] == pytest.approx(60.0) and bool(result["likely"])
+
+
+def test_an_empty_history_gives_an_empty_projection():
+    history = pd.DataFrame(columns=["year", "unit_code", "indicator_id", "kind", "value", "target"])
+    result = project_indicators(history, 2030)
+    assert result.empty and list(result.columns) == PROJECTION_COLUMNS

@@ -206,10 +206,13 @@ def compute_indicators(values: pd.DataFrame, ctx: ReportingYear, *, year: int | 
 def compute_history(values: pd.DataFrame, ctx: ReportingYear, *, computed: pd.DataFrame | None = None,
                     communes_by_year: dict[int, pd.DataFrame] | None = None) -> pd.DataFrame:
     """The entity's rows of :func:`compute_indicators` for every year of ``values`` from the
-    entity's first year up to the reporting year.
+    entity's first year up to the reporting year, each year with the communes it had then (for a
+    province, its communes before the 2025 reform and after: a series that adds up the same land).
 
     ``computed`` is the reporting year's table, already computed (not computed again);
-    ``communes_by_year`` overrides the communes of each year (default: those valid that year).
+    ``communes_by_year`` overrides the communes of each year (default: those valid that year). An
+    earlier year without communes has no rows: nothing to add up (a commune entity formed with a
+    part of a split unit, :func:`helpers.compute.series.not_comparable_years`), not zero.
     """
     entity_code = ctx.entity.code
     if communes_by_year is None:
@@ -217,6 +220,8 @@ def compute_history(values: pd.DataFrame, ctx: ReportingYear, *, computed: pd.Da
         communes_by_year = {y: ctx.ref.communes(y) for y in ctx.years if y in present}
     frames = []
     for year, communes in sorted(communes_by_year.items()):
+        if communes.empty and year != ctx.year:
+            continue
         table = computed if computed is not None and year == ctx.year else None
         if table is None:
             table = compute_indicators(values, ctx, year=year, communes=communes, entity_only=True)

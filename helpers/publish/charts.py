@@ -5,7 +5,9 @@ as SVG documents for embedding in the HTML as ``data:`` URIs. Text stays text
 (``svg.fonttype: none``), so chart words can be selected and searched in the HTML and the PDF;
 the SVG names DejaVu Sans (the font matplotlib measures with), then the browser's sans-serif.
 Every word on a chart comes from ``reference/annex.toml`` (``[charts]``); communes below target
-are hatched, so the chart reads the same without colour.
+are hatched, so the chart reads the same without colour. A trend chart whose years span a reform
+of the units (1/7/2025, from ``reference/units_vietnam.csv``) marks it with a labelled vertical
+rule; years an entity has no comparable figures for are shown empty, with a note.
 
 Drawing dominates the annex's time, so :func:`rate_charts` draws every chart of one kind in one
 figure, cleared between indicators (:func:`_prepare_axes`): matplotlib then keeps the axes and
@@ -15,8 +17,10 @@ same document as one drawn in a new figure.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import matplotlib
@@ -26,10 +30,11 @@ from matplotlib.legend_handler import HandlerPatch
 from matplotlib.patches import Patch, PathPatch, Rectangle
 from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, MaxNLocator
-from matplotlib.transforms import Affine2D
+from matplotlib.transforms import Affine2D, blended_transform_factory
 
 from helpers.compute.projection import project_to_target_year
 from helpers.compute.rules import STATUS_NOT_MET, projects
+from helpers.compute.series import not_comparable_years, reform_dates
 from helpers.numbers import format_number
 from helpers.reference import ReportingYear
 
@@ -53,6 +58,7 @@ BAR_HEIGHT, BAR_MARGIN = 0.8, 0.05  # matplotlib's bar height and default axes m
 WIDTH_IN, BAR_IN, LINE_IN, CHAR_IN = 7.2, 0.3, 0.19, 0.078  # figure width, bar pitch, title line, label char
 RIGHT_IN = 0.45  # right margin
 TREND_PLOT_IN, TREND_LEFT_IN = 2.2, 0.75  # a trend chart's plot height and left margin
+COLOUR_REFORM, NOTE_WIDTH = "#6a3d9a", 30  # the reform's rule; characters a line of a note over years
 # Where matplotlib puts the axis titles below / left of the tick labels (top of the x title, right
 # edge of the y title, inches from the axes). Placed explicitly, matplotlib need not measure every
 # tick label once more to place them: a sixth of the drawing time.
@@ -222,11 +228,40 @@ def commune_chart(indicators: pd.DataFrame, catalogue: pd.DataFrame, communes: p
     return figure, alt
 
 
+def reform_day(day: dt.date) -> str:
+    """A reform's day as the annex writes it: "01/7/2025"."""
+    return f"{day.day:02d}/{day.month}/{day.year}"
+
+
+def years_text(years: Sequence[int]) -> str:
+    """Years as the annex writes them: runs of consecutive years as "2021-2024", others by commas."""
+    runs: list[list[int]] = []
+    for year in sorted(years):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs)
+
+
+def reform_rules(years: Sequence[int], breaks: Sequence[dt.date]) -> list[tuple[float, dt.date]]:
+    """Where a trend chart over ``years`` (reporting years, figures of 31/12) draws a rule for each
+    reform of ``breaks`` it spans (a year before the reform's year and one from it): between the two
+    years around it (x = 2024.5 for 1/7/2025)."""
+    return [(day.year - 0.5, day) for day in breaks
+            if any(y < day.year for y in years) and any(y >= day.year for y in years)]
+
+
 def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: str, wording: dict, *,
-                target_year: int, district: str, figure: Figure | None = None) -> tuple[Figure, str] | None:
+                target_year: int, district: str, figure: Figure | None = None,
+                breaks: Sequence[dt.date] = (), not_comparable: Sequence[int] = ()) -> tuple[Figure, str] | None:
     """The district value of one rate indicator per year, its target and the least-squares
     projection to the target year (as the annex's note computes it); ``None`` without values.
 
+    ``breaks`` are the days the units were reorganised (:func:`helpers.compute.series.reform_dates`):
+    a chart whose years span one draws a labelled vertical rule there, and says so in its alt text.
+    ``not_comparable`` are years the entity has no comparable figures for
+    (:func:`helpers.compute.series.not_comparable_years`): the axis shows them, with a note.
     Returns the figure (``figure``, from an earlier call, when given) and its alt text.
     """
     words = wording["charts"]
@@ -238,6 +273,9 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
         return None
     targets = rows["target"].dropna()
     target = float(targets.iloc[-1]) if len(targets) else None
+    gap = sorted({int(y) for y in not_comparable} - set(series.index))
+    rules = reform_rules([*series.index, *gap], breaks)
+    first_year = min([int(series.index.min()), *gap])
 
     with matplotlib.rc_context(FONT):
         title = _title(words["trend_title"].format(label=ind["label"]))
@@ -259,11 +297,18 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
             axes.axhline(target, color="#a00000", linestyle="--", linewidth=1.2,
                          label=words["target"].format(target_year=target_year,
                                                       value=_target_text(target)))
+        for x, day in rules:
+            axes.axvline(x, color=COLOUR_REFORM, linestyle="-.", linewidth=1.2,
+                         label=words["reform"].format(date=reform_day(day)))
+        if gap:
+            note = "\n".join(textwrap.wrap(words["not_comparable"].format(years=years_text(gap)), NOTE_WIDTH))
+            axes.text((gap[0] + gap[-1]) / 2, 0.5, note, transform=blended_transform_factory(axes.transData,
+                      axes.transAxes), ha="center", va="center", fontsize=8, color="#555555")
         values = [*series.values, target or 0.0, projected or 0.0]
         low, high = min(values), max(values)
         span = max(high - low, MIN_SPAN)
         axes.set_ylim(max(0.0, low - 0.25 * span), min(105.0, high + 0.3 * span) if high <= 100 else high * 1.1)
-        axes.set_xlim(series.index.min() - 0.4, max(target_year, series.index.max()) + 0.4)
+        axes.set_xlim(first_year - 0.4, max(target_year, series.index.max()) + 0.4)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: str(int(value))))
         axes.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -283,6 +328,11 @@ def trend_chart(history: pd.DataFrame, catalogue: pd.DataFrame, indicator_id: st
                                                     value=format_number(projected, decimals)) + "."
     if target is not None:
         details += " " + words["alt_target"].format(value=_target_text(target))
+    if gap:
+        details += " " + words["not_comparable"].format(years=years_text(gap)) + "."
+    for _x, day in rules:
+        details += " " + words["reform_alt"].format(before=day.year - 1, after=day.year,
+                                                    reform=words["reform"].format(date=reform_day(day)))
     alt = words["trend_alt"].format(label=ind["label"], district=district, details=details)
     return figure, alt
 
@@ -298,6 +348,7 @@ def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, ctx: ReportingY
     notes: list[str] = []
     figures: dict[str, Figure | None] = {"communes": None, "trend": None}
     history = history[(history["unit_code"] == district_code) & (history["year"] <= year)]
+    breaks, gap = reform_dates(ctx.ref.units), not_comparable_years(ctx.ref, ctx.years)
     for ind in catalogue[catalogue["kind"] == "rate"].itertuples(index=False):
         made = commune_chart(indicators, catalogue, communes, ind.id, wording, year=year, target_year=target_year,
                              units_noun=units_noun, figure=figures["communes"])
@@ -312,7 +363,7 @@ def rate_charts(indicators: pd.DataFrame, history: pd.DataFrame, ctx: ReportingY
         figures["communes"] = made[0]
         charts.append(Chart(ind.id, "communes", made[1], figure_svg(made[0])))
         trend = trend_chart(history, catalogue, ind.id, wording, target_year=target_year, district=district,
-                            figure=figures["trend"])
+                            figure=figures["trend"], breaks=breaks, not_comparable=gap)
         if trend is not None:
             figures["trend"] = trend[0]
             charts.append(Chart(ind.id, "trend", trend[1], figure_svg(trend[0])))
