@@ -279,3 +279,18 @@ def test_editing_a_criterion_threshold_changes_commune_status(tmp_path):
     c0_after = after[(after["unit_code"] == "C0") & (after["indicator_id"] == "I.2")].iloc[0]
     assert c0_before["status"] == STATUS_NOT_MET
     assert c0_after["status"] == STATUS_MET
+
+
+def test_a_province_before_the_2025_merger_adds_up_the_provinces_that_formed_it(units):
+    """Thành phố Hồ Chí Minh (79) took in Bình Dương (74) and Bà Rịa - Vũng Tàu (77) on 1/7/2025:
+    its 2023 series runs over the three provinces' communes, Huế's over its own."""
+    import dataclasses
+
+    from helpers.reference import communes_of
+
+    hcm = dataclasses.replace(load_entity(), code="79", level="province")
+    before, after = communes_of(hcm, units, 2023), communes_of(hcm, units, 2025)
+    assert set(before["province_code"]) == {"74", "77", "79"}
+    assert len(after) == 168 and set(after["province_code"]) == {"79"}
+    hue = dataclasses.replace(load_entity(), code="46", level="province")
+    assert (len(communes_of(hue, units, 2023)), len(communes_of(hue, units, 2025))) == (133, 40)
