@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 YEARS ?=
+ENTITY ?=
 JOBS ?=
 FORCE ?=
 
@@ -30,8 +31,8 @@ setup: $(STAMP) system-packages ## create .venv with the pinned packages (and th
 system-packages: ## install chromium, fonts-dejavu-core, poppler-utils when missing (root, Debian/Ubuntu)
 	@bash scripts/install-system-packages.sh
 
-annex: setup ## build what changed since the last run (YEARS="2023 2024" for some, JOBS=n, FORCE=1 for all)
-	$(BIN)/python -m helpers.run.batch $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+annex: setup ## build what changed since the last run (ENTITY=hue into output/hue/, YEARS="2023 2024", JOBS=n, FORCE=1)
+	$(BIN)/python -m helpers.run.batch $(if $(ENTITY),--entity $(ENTITY)) $(if $(YEARS),--years $(YEARS)) $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 bench: setup ## time the batch against a naive loop, reruns, and a synthetic 1k/10k-commune country
 	$(BIN)/python bench/run_bench.py
@@ -45,8 +46,8 @@ lab: setup ## open JupyterLab in Vietnamese at the project root (http://127.0.0.
 lint: setup ## ruff on helpers/, tests/ and the notebooks
 	$(BIN)/ruff check helpers tests notebooks
 
-template: setup ## write a blank data-entry workbook per commune into output/template/ (YEAR=2024; default: this year)
-	$(BIN)/python -m helpers.publish.commune_forms --year $(or $(YEAR),$(shell date +%Y))
+template: setup ## a blank data-entry workbook per commune into output/template/ (ENTITY=hue: output/hue/template/; YEAR=2024; default: this year)
+	$(BIN)/python -m helpers.publish.commune_forms $(if $(ENTITY),--entity $(ENTITY)) --year $(or $(YEAR),$(shell date +%Y))
 
 sample-data: setup ## rewrite the bundled sample submissions in data/raw from helpers/sample_data.py
 	$(BIN)/python -m helpers.samples.sample_data

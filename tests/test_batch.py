@@ -12,7 +12,7 @@ from running_processes import running_in_group, running_with_environment
 
 from helpers.paths import PROJECT_ROOT, RAW_DIR
 from helpers.publish.pdf import BrowserSession
-from helpers.run.batch import build_annexes, discover_years, main
+from helpers.run.batch import build_annexes, discover_years, entity_years, main
 
 
 def test_every_sample_year_is_built(sample_build):
@@ -27,7 +27,11 @@ def test_every_sample_year_is_built(sample_build):
 
 
 def test_discover_years_lists_year_folders_only(sample_build):
-    assert discover_years(sample_build["raw"]) == [2021, 2022, 2023, 2024]
+    """Every year folder of the raw folder (2025 and 2026 hold thành phố Huế's forms); the default
+    entity, the thị xã (2021-2024), builds its own years only."""
+    assert discover_years(sample_build["raw"]) == [2021, 2022, 2023, 2024, 2025, 2026]
+    assert entity_years(sample_build["raw"]) == ([2021, 2022, 2023, 2024], [2025, 2026])
+    assert not (sample_build["output"] / "2025").exists() and not (sample_build["processed"] / "2025").exists()
 
 
 HOSTILE = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -92,7 +96,7 @@ def test_a_failing_year_does_not_stop_the_others(bad_build):
 @pytest.mark.parametrize("year, words", [
     (2019, ["Năm báo cáo 2019", "2021-2024"]),
     (2021, ["không có tệp số liệu", "2021"]),
-    (2022, ["99999", "20026_huong_binh.xlsx", "không phải là phường, xã"]),
+    (2022, ["99999", "20026_huong_binh.xlsx", "không phải là mã phường, xã nào"]),
     (2023, ["19996_tu_ha.xlsx", "Số người trong độ tuổi lao động được trang bị kỹ năng sống",
             "20035_binh_tien.xlsx", "Số trung tâm học tập cộng đồng ứng dụng CNTT", "ô không chứa số", "2 lỗi"]),
     (2025, ["Thị xã Hương Trà (mã 480) không còn từ 01/07/2025", "Phường Hương Trà (19996)"]),

@@ -176,6 +176,9 @@ def test_run_record_names_inputs_outputs_and_times(scenario):
         assert dt.datetime.fromisoformat(entry["started"]).tzinfo is not None
         assert entry["seconds"] > 0
         assert {"helpers", "parameters", "reference/targets.csv", "reference/units_vietnam.csv"} <= set(entry["inputs"])
+        # the default entity's own file, not the other entities' (changing those never re-runs it)
+        entities = [name for name in entry["inputs"] if name.startswith("reference/entities/")]
+        assert entities == ["reference/entities/huong_tra.toml"]
     # raw hashes are the SHA-256 the annex's provenance prints (files.csv)
     files = read_processed_csv(scenario["root"] / "processed" / "2023" / "files.csv")
     for row in files.itertuples():
@@ -188,7 +191,7 @@ def test_run_record_names_inputs_outputs_and_times(scenario):
     assert "raw/2023/declared/declared_annex_2023.csv" in annex_2023["inputs"]
     html = scenario["root"] / "output" / "2023" / "annex_2023.html"
     assert annex_2023["outputs"][str(html)] == hashlib.sha256(html.read_bytes()).hexdigest()
-    assert record["last_run"]["years"] == YEARS
+    assert record["last_run"]["years"] == YEARS and record["last_run"]["entity"] == "huong_tra"
 
 
 def test_each_year_folder_is_one_recorded_promotion(scenario):

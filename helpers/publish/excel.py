@@ -320,8 +320,9 @@ def write_year_workbook(annex: Annex, tables: IndicatorTables, path: Path, *, pr
 
 
 def export_year_workbook(processed_dir: Path, year: int, path: Path, *, raw_dir: Path | None = None,
-                         reference_dir: Path = REFERENCE_DIR) -> Path:
-    """Build ``annex_<year>.xlsx`` from the processed tables of this run, with the step functions
-    03_annex calls (:func:`write_year_workbook`)."""
-    tables, annex = annex_of_year(processed_dir, year, Reference.load(reference_dir))
+                         reference_dir: Path = REFERENCE_DIR, entity: str | None = None) -> Path:
+    """Build ``annex_<year>.xlsx`` of the reporting entity ``entity`` (default: the default entity)
+    from the processed tables of this run, with the step functions 03_annex calls
+    (:func:`write_year_workbook`)."""
+    tables, annex = annex_of_year(processed_dir, year, Reference.load(reference_dir, entity=entity))
     return write_year_workbook(annex, tables, path, processed_dir=processed_dir, raw_dir=raw_dir)

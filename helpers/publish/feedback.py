@@ -266,29 +266,45 @@ def write_feedback(processed_dir: Path, year: int, out_dir: Path, ctx: Reporting
     return written
 
 
-def main(argv: list[str] | None = None) -> None:
-    """``python -m helpers.publish.feedback --year 2023``: the feedback sheets of a year from its
-    processed tables (each PDF printed by a browser started for it)."""
-    import argparse
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.publish.feedback --year 2023 [--entity hue]``: the feedback sheets of a
+    year from the entity's processed tables (each PDF printed by a browser started for it)."""
+    import sys
 
     from helpers.compute.indicators import target_level_of
-    from helpers.paths import OUTPUT_DIR, PROCESSED_DIR
+    from helpers.errors import WorkbookError
+    from helpers.paths import DEFAULT_ENTITY, entity_dirs
     from helpers.publish.pdf import print_annex_pdf
     from helpers.reference import Reference
+    from helpers.run.batch import VietnameseArgumentParser
 
-    parser = argparse.ArgumentParser(description="Lập phiếu phản hồi số liệu cho từng phường, xã của một năm.")
-    parser.add_argument("--year", type=int, required=True, help="năm báo cáo")
-    parser.add_argument("--processed-dir", type=Path, default=PROCESSED_DIR, help="thư mục số liệu đã xử lý")
-    parser.add_argument("--output-dir", type=Path, default=OUTPUT_DIR, help="thư mục kết quả (ghi vào <năm>/communes)")
+    parser = VietnameseArgumentParser(prog="python -m helpers.publish.feedback",
+                                      description="Lập phiếu phản hồi số liệu cho từng phường, xã của một năm.")
+    parser.add_argument("--year", type=int, required=True, metavar="NĂM", help="năm báo cáo")
+    parser.add_argument("--entity", default=DEFAULT_ENTITY, metavar="ĐƠN_VỊ",
+                        help=f"đơn vị báo cáo, theo tệp reference/entities/<ĐƠN_VỊ>.toml (mặc định: {DEFAULT_ENTITY})")
+    parser.add_argument("--processed-dir", type=Path, default=None, metavar="THƯ_MỤC",
+                        help="thư mục số liệu đã xử lý (mặc định: của đơn vị báo cáo, như khi lập phụ lục)")
+    parser.add_argument("--output-dir", type=Path, default=None, metavar="THƯ_MỤC",
+                        help="thư mục kết quả, ghi vào <năm>/communes (mặc định: của đơn vị báo cáo)")
     args = parser.parse_args(argv)
-    indicators_path = args.processed_dir / str(args.year) / "indicators.csv"
-    level = target_level_of(read_year_table(args.processed_dir, args.year, "indicators")) \
+    try:
+        ref = Reference.load(entity=args.entity)
+    except WorkbookError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    own_processed, own_output = entity_dirs(ref.entity.key)
+    processed_dir = args.processed_dir or own_processed
+    output_dir = args.output_dir or own_output
+    indicators_path = processed_dir / str(args.year) / "indicators.csv"
+    level = target_level_of(read_year_table(processed_dir, args.year, "indicators")) \
         if indicators_path.is_file() else "province"
-    ctx = Reference.load().for_year(args.year, level)
-    written = write_feedback(args.processed_dir, args.year, args.output_dir / str(args.year), ctx,
+    ctx = ref.for_year(args.year, level)
+    written = write_feedback(processed_dir, args.year, output_dir / str(args.year), ctx,
                              print_pdf=lambda html, pdf: print_annex_pdf(html, pdf))
-    print(f"Đã lập {len(written)} tệp phản hồi trong {args.output_dir / str(args.year) / FEEDBACK_SUBDIR}.")
+    print(f"Đã lập {len(written)} tệp phản hồi trong {output_dir / str(args.year) / FEEDBACK_SUBDIR}.")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -37,9 +37,18 @@ Exit codes: 0 done, 1 a year failed, 2 a mistake on the command line, 3 the outp
 folder could not be held (another run kept it past ``--lock-timeout``, or its lock file cannot be
 written), 130 stopped by Ctrl-C.
 
-    python -m helpers.run.batch                 # every year found under data/raw/
+Entities: ``--entity <name>`` builds the annexes of ``reference/entities/<name>.toml`` (default:
+:data:`helpers.paths.DEFAULT_ENTITY`, the seed's thị xã) into that entity's own folders
+(:func:`helpers.paths.entity_dirs`: ``data/processed`` and ``output`` for the default entity,
+``data/processed/<name>`` and ``output/<name>`` for another), with its own run record, lock,
+staging and generations. The raw folder is shared; without ``--years`` the batch builds the years
+found there that fall within the entity's ``first_year``..``last_year`` and names the others in
+one line.
+
+    python -m helpers.run.batch                 # every year of the default entity found under data/raw/
     python -m helpers.run.batch --years 2023    # one year
     python -m helpers.run.batch --force         # rebuild everything
+    python -m helpers.run.batch --entity hue    # thành phố Huế, into output/hue/
 """
 
 from __future__ import annotations
@@ -62,8 +71,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from helpers import storage
-from helpers.paths import NOTEBOOKS_DIR, OUTPUT_DIR, PROCESSED_DIR, RAW_DIR, resolve_project_path
+from helpers import paths, storage
+from helpers.paths import DEFAULT_ENTITY, NOTEBOOKS_DIR, RAW_DIR, REFERENCE_DIR, resolve_project_path
 from helpers.run import run_record
 from helpers.run.run_record import ANNEX_STEP, CLEAN_OUTPUTS, CLEAN_STEP, INDICATOR_OUTPUTS
 
@@ -81,9 +90,9 @@ LOCK_TIMEOUT_SECONDS = 900.0            # how long a run waits for another run's
 EXIT_BUSY = 3
 # The parameters each notebook declares (papermill only warns about unknown names).
 NOTEBOOK_PARAMETERS = {
-    "01_clean.ipynb": ("year", "raw_dir", "processed_dir"),
-    "02_indicators.ipynb": ("year", "processed_dir", "target_level"),
-    "03_annex.ipynb": ("year", "raw_dir", "processed_dir"),
+    "01_clean.ipynb": ("year", "raw_dir", "processed_dir", "entity"),
+    "02_indicators.ipynb": ("year", "processed_dir", "target_level", "entity"),
+    "03_annex.ipynb": ("year", "raw_dir", "processed_dir", "entity"),
 }
 
 
@@ -126,6 +135,31 @@ def discover_years(raw_dir: Path = RAW_DIR) -> list[int]:
     if not raw_dir.is_dir():
         return []
     return sorted(int(p.name) for p in raw_dir.iterdir() if p.is_dir() and p.name.isdigit() and len(p.name) == 4)
+
+
+def entity_years(raw_dir: Path = RAW_DIR, entity: str = DEFAULT_ENTITY,
+                 reference_dir: Path = REFERENCE_DIR) -> tuple[list[int], list[int]]:
+    """The year folders under ``raw_dir`` within the entity's reporting years
+    (``first_year``..``last_year`` of ``reference/entities/<entity>.toml``), and those outside.
+    Raises WorkbookError (Vietnamese, naming the configured entities) for an unknown entity."""
+    from helpers.reference import load_entity
+
+    chosen = load_entity(reference_dir, entity)
+    found = discover_years(raw_dir)
+    inside = [y for y in found if chosen.first_year <= y <= chosen.last_year]
+    return inside, [y for y in found if y not in inside]
+
+
+def skipped_years_line(outside: list[int], entity: str = DEFAULT_ENTITY, reference_dir: Path = REFERENCE_DIR) -> str:
+    """One Vietnamese line naming the year folders left out because they are outside the entity's years."""
+    from helpers.reference import entity_names, load_entity
+
+    chosen = load_entity(reference_dir, entity)
+    others = [name for name in entity_names(reference_dir) if name != chosen.key]
+    hint = f"; lập cho đơn vị khác bằng --entity ({', '.join(others)})" if others else ""
+    return (f"Bỏ qua năm {', '.join(map(str, outside))} có trong thư mục số liệu: ngoài khoảng "
+            f"{chosen.first_year}-{chosen.last_year} của {chosen.name} "
+            f"(reference/entities/{chosen.key}.toml){hint}.")
 
 
 # One kernel per process, kept warm across notebooks: starting a kernel and importing pandas,
@@ -413,7 +447,8 @@ def new_generation() -> str:
 
 def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed_dir: Path,
               output_dir: Path, target_level: str, kernel_name: str, render: bool, defer: bool = False,
-              carry: tuple[str, list[str]] | None = None, generation: str = "") -> YearResult:
+              carry: tuple[str, list[str]] | None = None, generation: str = "",
+              entity: str = DEFAULT_ENTITY) -> YearResult:
     """Run ``notebooks`` for one year in a staging folder, then promote (:func:`promote_year`).
 
     When they all succeed, their outputs replace the step's previous ones in ``output/<year>/`` —
@@ -430,7 +465,7 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
     staging = output_dir / STAGING_SUBDIR / f"{year}-{os.getpid()}-{notebooks[0].split('_')[0]}"
     log_path = staging.with_suffix(".log")
     parameters = {"year": year, "raw_dir": str(raw_dir), "processed_dir": str(processed_dir),
-                  "target_level": target_level}
+                  "target_level": target_level, "entity": entity}
     saved_stderr = None
     keep = False
     try:
@@ -447,7 +482,7 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
                 break
         else:
             if render:
-                _render(year, staging, processed_dir, Path(raw_dir), result)
+                _render(year, staging, processed_dir, Path(raw_dir), result, entity)
         if result.status == "failed":     # only the failing notebook is kept, in failed/
             for produced in list(staging.iterdir()):
                 if produced.name != result.notebook:
@@ -457,7 +492,7 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
                 os.replace(staging / result.notebook, staging / FAILED_SUBDIR / result.notebook)
                 if result.notebook == CLEAN_NOTEBOOK:
                     with contextlib.suppress(Exception):   # the feedback never hides the year's own error
-                        _feedback_of_a_stopped_year(year, processed_dir, staging / FAILED_SUBDIR)
+                        _feedback_of_a_stopped_year(year, processed_dir, staging / FAILED_SUBDIR, entity)
         elif defer:
             keep = True
             result.staged = str(staging)
@@ -494,7 +529,8 @@ def run_steps(year: int, notebooks: tuple[str, ...], *, raw_dir: Path, processed
         result.seconds = time.perf_counter() - started
 
 
-def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result: YearResult) -> None:
+def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result: YearResult,
+            entity: str = DEFAULT_ENTITY) -> None:
     """The year's documents in ``staging``: the official annex (HTML, PDF, page-1 screenshot), the
     analysis report (HTML, PDF), the Excel copy of both, and the communes' feedback sheets; the
     caveats the analyst must check before signing go to the year's result."""
@@ -504,12 +540,13 @@ def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result
     from helpers.publish.render import analysis_path_of, render_annex_html
     from helpers.reference import Reference
 
-    ref = Reference.load()
+    ref = Reference.load(entity=entity)
     title = f"Phụ lục năm {year} - {ref.entity.issuing_body_short}"
     annex_html = render_annex_html(staging / ANNEX_NOTEBOOK, staging / f"annex_{year}.html", title)
     analysis_html = analysis_path_of(annex_html)
     tables, annex = annex_of_year(processed_dir, year, ref)
-    result.caveats = [f"{c.indicator_id} {c.label}: {c.text}" for c in annex.caveats.itertuples(index=False)]
+    result.caveats = [" ".join(part for part in (c.indicator_id, c.label) if part) + f": {c.text}"
+                      for c in annex.caveats.itertuples(index=False)]      # a caveat of no indicator has no id
     # the Excel copy is written while the browser prints (this process only waits for it then)
     with ThreadPoolExecutor(max_workers=1) as excel:
         workbook = excel.submit(write_year_workbook, annex, tables, staging / f"annex_{year}.xlsx",
@@ -523,14 +560,14 @@ def _render(year: int, staging: Path, processed_dir: Path, raw_dir: Path, result
         workbook.result()
 
 
-def _feedback_of_a_stopped_year(year: int, processed_dir: Path, folder: Path) -> None:
+def _feedback_of_a_stopped_year(year: int, processed_dir: Path, folder: Path, entity: str = DEFAULT_ENTITY) -> None:
     """The communes' feedback sheets of a year whose cleaning stopped on errors (into ``failed/``):
     that is when each commune most needs to know what to correct in its file."""
     from helpers.publish.feedback import write_feedback
     from helpers.reference import Reference
 
     if (Path(processed_dir) / str(year) / "records.csv").is_file():
-        write_feedback(processed_dir, year, folder, Reference.load().for_year(year),
+        write_feedback(processed_dir, year, folder, Reference.load(entity=entity).for_year(year),
                        print_pdf=lambda html, pdf: _print_pdf(html, pdf, None))
 
 
@@ -545,7 +582,7 @@ _TRANSIENT_FIELDS = {"removed_pdf", "staged", "promoted", "retry"}
 
 def _step_parameters(step: str, year: int, common: dict) -> dict:
     """The parameters a step depends on (the clean step does not see the target level)."""
-    names = ("raw_dir", "processed_dir", "kernel_name") + (("target_level",) if step == ANNEX_STEP else ())
+    names = ("raw_dir", "processed_dir", "kernel_name", "entity") + (("target_level",) if step == ANNEX_STEP else ())
     return {"year": year, **{name: str(common[name]) for name in names}}
 
 
@@ -593,12 +630,18 @@ def _merge(result: YearResult, step: str, done: YearResult, changed: list[str] |
 
 
 def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
-                  processed_dir: Path = PROCESSED_DIR, output_dir: Path = OUTPUT_DIR,
+                  processed_dir: Path | None = None, output_dir: Path | None = None,
                   target_level: str = "province", jobs: int | None = None,
                   kernel_name: str = KERNEL_NAME, force: bool = False,
-                  progress: bool = False, lock_timeout: float = LOCK_TIMEOUT_SECONDS) -> list[YearResult]:
-    """Build the annex of each year (default: every year folder under ``raw_dir``; a year asked
-    twice is built once).
+                  progress: bool = False, lock_timeout: float = LOCK_TIMEOUT_SECONDS,
+                  entity: str = DEFAULT_ENTITY) -> list[YearResult]:
+    """Build the annex of each year of the reporting entity ``entity``
+    (``reference/entities/<entity>.toml``) — default: every year folder under ``raw_dir`` within
+    the entity's reporting years (:func:`entity_years`); a year asked twice is built once; a year
+    asked outside them fails with the notebooks' message.
+
+    ``processed_dir`` and ``output_dir`` default to the entity's own folders
+    (:func:`helpers.paths.entity_dirs`).
 
     A step whose inputs (content hashes, see :mod:`helpers.run.run_record`) are those recorded in
     ``output_dir/run.json`` by an earlier run is not run again; ``force=True`` runs every step.
@@ -607,12 +650,15 @@ def build_annexes(years: list[int] | None = None, *, raw_dir: Path = RAW_DIR,
     holds them this one waits, up to ``lock_timeout`` seconds, then raises
     :class:`helpers.run.run_record.TreeUnavailable`.
     """
-    raw_dir, processed_dir, output_dir = (resolve_project_path(p) for p in (raw_dir, processed_dir, output_dir))
-    years = sorted(set(years)) if years else discover_years(raw_dir)
+    own_processed, own_output = paths.entity_dirs(entity)
+    raw_dir, processed_dir, output_dir = (resolve_project_path(p) for p in (
+        raw_dir, own_processed if processed_dir is None else processed_dir,
+        own_output if output_dir is None else output_dir))
+    years = sorted(set(years)) if years else entity_years(raw_dir, entity)[0]
     with run_record.hold_trees([output_dir, processed_dir], wait_seconds=lock_timeout):
         return _build(years, raw_dir=raw_dir, processed_dir=processed_dir, output_dir=output_dir,
                       target_level=target_level, jobs=jobs, kernel_name=kernel_name, force=force,
-                      progress=progress)
+                      progress=progress, entity=entity)
 
 
 def _clear_staging(output_dir: Path) -> None:
@@ -665,18 +711,19 @@ class _Recorder:
 
 
 def _build(years: list[int], *, raw_dir: Path, processed_dir: Path, output_dir: Path, target_level: str,
-           jobs: int | None, kernel_name: str, force: bool, progress: bool) -> list[YearResult]:
+           jobs: int | None, kernel_name: str, force: bool, progress: bool,
+           entity: str = DEFAULT_ENTITY) -> list[YearResult]:
     from tqdm import tqdm
 
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(years) or 1))
     common = dict(raw_dir=raw_dir, processed_dir=processed_dir, output_dir=output_dir,
-                  target_level=target_level, kernel_name=kernel_name)
+                  target_level=target_level, kernel_name=kernel_name, entity=entity)
     generation = new_generation()
     record_path = output_dir / run_record.RECORD_NAME
     record = run_record.load_run_record(record_path)
     recorder = _Recorder(record_path, record, generation, force)
     _clear_staging(output_dir)        # left by a run that was killed (this run holds the folder now)
-    code, reference = run_record.code_fingerprint(), run_record.reference_digests()
+    code, reference = run_record.code_fingerprint(), run_record.reference_digests(entity=entity)
     results = {year: YearResult(year=year, status="unchanged") for year in years}
     # a year whose cleaning ran: its outputs wait in .staging for the year's promotion, and its
     # entry is recorded after it: year → (the step's result, its inputs, its earlier entry)
@@ -781,6 +828,7 @@ def _build(years: list[int], *, raw_dir: Path, processed_dir: Path, output_dir: 
         record["last_run"] = {
             "started": run_record.iso_time(run_started), "generation": generation,
             "seconds": round(time.time() - run_started, 3), "years": years, "force": force, "jobs": jobs,
+            "entity": entity,
             "results": {str(r.year): r.status for r in results.values()},
         }
         recorder.save()
@@ -962,8 +1010,12 @@ def argument_parser() -> VietnameseArgumentParser:
         epilog="Mã thoát: 0 xong, 1 có năm lỗi, 2 sai tham số dòng lệnh, 3 không giữ được thư mục kết quả hoặc "
                "thư mục số liệu sạch (một lần chạy khác dùng quá thời gian chờ, hoặc không ghi được tệp khoá), "
                "130 dừng bằng Ctrl-C.")
+    parser.add_argument("--entity", default=DEFAULT_ENTITY, metavar="ĐƠN_VỊ",
+                        help="đơn vị báo cáo, theo tệp reference/entities/<ĐƠN_VỊ>.toml (mặc định: "
+                             f"{DEFAULT_ENTITY}, kết quả ghi vào output/; đơn vị khác ghi vào output/<ĐƠN_VỊ>/)")
     parser.add_argument("--years", nargs="*", type=_year, metavar="NĂM",
-                        help="năm cần lập (mặc định: mọi năm trong data/raw); năm ghi trùng chỉ lập một lần")
+                        help="năm cần lập (mặc định: mọi năm trong data/raw thuộc khoảng năm báo cáo của đơn vị); "
+                             "năm ghi trùng chỉ lập một lần")
     parser.add_argument("--target-level", default="province", metavar="CẤP",
                         help="cấp mục tiêu: national, province, district (mặc định: province)")
     parser.add_argument("--jobs", type=_positive, default=None, metavar="SỐ",
@@ -974,26 +1026,46 @@ def argument_parser() -> VietnameseArgumentParser:
                         help="khi một lần chạy khác đang dùng thư mục kết quả: chờ tối đa bấy nhiêu giây rồi "
                              f"dừng với mã thoát {EXIT_BUSY} (0: dừng ngay; mặc định: {LOCK_TIMEOUT_SECONDS:g})")
     parser.add_argument("--raw-dir", default=str(RAW_DIR), metavar="THƯ_MỤC", help="thư mục số liệu các xã gửi")
-    parser.add_argument("--processed-dir", default=str(PROCESSED_DIR), metavar="THƯ_MỤC",
-                        help="thư mục số liệu đã làm sạch")
-    parser.add_argument("--output-dir", default=str(OUTPUT_DIR), metavar="THƯ_MỤC", help="thư mục kết quả")
+    parser.add_argument("--processed-dir", default=None, metavar="THƯ_MỤC",
+                        help="thư mục số liệu đã làm sạch (mặc định: data/processed, hoặc "
+                             "data/processed/<ĐƠN_VỊ> cho đơn vị khác đơn vị mặc định)")
+    parser.add_argument("--output-dir", default=None, metavar="THƯ_MỤC",
+                        help="thư mục kết quả (mặc định: output, hoặc output/<ĐƠN_VỊ> cho đơn vị khác đơn vị mặc định)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from helpers.errors import WorkbookError
+    from helpers.reference import load_entity
+
     args = argument_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(message)s")
-    years = sorted(set(args.years)) if args.years else discover_years(Path(args.raw_dir))
-    if not years:
-        print(f"Không tìm thấy thư mục năm nào trong {args.raw_dir}.", file=sys.stderr)
-        return 1
+    try:
+        entity = load_entity(REFERENCE_DIR, args.entity)
+    except WorkbookError as exc:            # an unknown entity names the configured ones
+        print(str(exc), file=sys.stderr)
+        return 2
+    if args.years:
+        years = sorted(set(args.years))     # a year outside the entity's range fails with the notebooks' message
+    else:
+        years, outside = entity_years(Path(args.raw_dir), entity.key)
+        if outside:
+            print(skipped_years_line(outside, entity.key), flush=True)
+        if not years:
+            print(f"Không tìm thấy thư mục năm nào của {entity.name} ({entity.first_year}-{entity.last_year}) "
+                  f"trong {args.raw_dir}.", file=sys.stderr)
+            return 1
+    own_processed, own_output = paths.entity_dirs(entity.key)
+    processed_dir = Path(args.processed_dir) if args.processed_dir else own_processed
+    output_dir = Path(args.output_dir) if args.output_dir else own_output
+    print(f"Đơn vị báo cáo: {entity.name} (reference/entities/{entity.key}.toml); kết quả ghi vào {output_dir}.")
     print(f"Lập phụ lục cho các năm: {', '.join(map(str, years))}", flush=True)
     started = time.perf_counter()
     try:
-        results = build_annexes(years, raw_dir=Path(args.raw_dir), processed_dir=Path(args.processed_dir),
-                                output_dir=Path(args.output_dir), target_level=args.target_level,
+        results = build_annexes(years, raw_dir=Path(args.raw_dir), processed_dir=processed_dir,
+                                output_dir=output_dir, target_level=args.target_level,
                                 jobs=args.jobs, force=args.force, progress=not args.no_progress,
-                                lock_timeout=args.lock_timeout)
+                                lock_timeout=args.lock_timeout, entity=entity.key)
     except KeyboardInterrupt:
         print("Đã dừng (Ctrl-C). Các bước đã xong được ghi lại; năm đang chạy dở giữ nguyên kết quả cũ "
               "và sẽ được chạy lại lần sau.", file=sys.stderr)

@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from helpers.paths import DECLARED_SUBDIR, NOTEBOOKS_DIR, PROJECT_ROOT, REFERENCE_DIR
+from helpers.paths import DECLARED_SUBDIR, DEFAULT_ENTITY, ENTITIES_DIR, NOTEBOOKS_DIR, PROJECT_ROOT, REFERENCE_DIR
 from helpers.registry import CLEAN, INDICATORS, outputs_of
 from helpers.storage import write_text_atomically
 
@@ -45,6 +45,7 @@ HELPERS_DIR = PROJECT_ROOT / "helpers"
 CODE_FILES = (PROJECT_ROOT / "requirements.txt",)
 CLEAN_OUTPUTS = outputs_of(CLEAN)
 INDICATOR_OUTPUTS = outputs_of(INDICATORS)
+ENTITIES_SUBDIR = ENTITIES_DIR.relative_to(REFERENCE_DIR)      # reference/entities/<name>.toml
 
 
 def file_digest(path: Path) -> str:
@@ -69,11 +70,20 @@ def code_fingerprint() -> str:
     return _combined({str(p.relative_to(PROJECT_ROOT)): file_digest(p) for p in files})
 
 
-def reference_digests(reference_dir: Path = REFERENCE_DIR) -> dict[str, str]:
-    """``reference/<name>`` → hash, for every reference file."""
+def reference_digests(reference_dir: Path = REFERENCE_DIR, entity: str = DEFAULT_ENTITY) -> dict[str, str]:
+    """``reference/<name>`` → hash, for every reference file the entity's annexes read: every file
+    but the other entities' files under ``reference/entities/`` (changing one entity's file never
+    re-runs another entity's years)."""
     reference_dir = Path(reference_dir)
+    entities = reference_dir / ENTITIES_SUBDIR
     return {f"reference/{p.relative_to(reference_dir).as_posix()}": file_digest(p)
-            for p in sorted(reference_dir.rglob("*")) if p.is_file()}
+            for p in sorted(reference_dir.rglob("*"))
+            if p.is_file() and not (p.parent == entities and p.name != f"{entity}.toml")}
+
+
+def _reference_of(parameters: dict[str, object]) -> dict[str, str]:
+    """The reference digests of the entity named in a step's parameters (default entity when none)."""
+    return reference_digests(entity=str(parameters.get("entity") or DEFAULT_ENTITY))
 
 
 def parameters_digest(parameters: dict[str, object]) -> str:
@@ -98,7 +108,7 @@ def clean_inputs(year: int, raw_dir: Path, notebooks: tuple[str, ...], parameter
     raw = sorted(p for p in year_dir.iterdir() if p.is_file()) if year_dir.is_dir() else []
     inputs = {f"raw/{year}/{p.name}": file_digest(p) for p in raw}
     inputs.update(_common(notebooks, parameters, code_fingerprint() if code is None else code,
-                          reference_digests() if reference is None else reference))
+                          _reference_of(parameters) if reference is None else reference))
     return inputs
 
 
@@ -121,7 +131,7 @@ def annex_inputs(year: int, raw_dir: Path, processed_dir: Path, notebooks: tuple
         inputs.update({f"raw/{year}/{DECLARED_SUBDIR}/{p.name}": file_digest(p)
                        for p in sorted(declared.iterdir()) if p.is_file()})
     inputs.update(_common(notebooks, parameters, code_fingerprint() if code is None else code,
-                          reference_digests() if reference is None else reference))
+                          _reference_of(parameters) if reference is None else reference))
     return inputs
 
 
