@@ -1,6 +1,7 @@
 """Benchmark of the batch (``make bench``): prints figures, asserts nothing.
 
-1. The bundled sample years, side by side in one run: (a) the loop a user would write for the same
+1. The bundled sample years of the default entity (the seed's thị xã, 2021-2024), side by side in
+   one run: (a) the loop a user would write for the same
    documents — for each year, the papermill CLI on each notebook, ``jupyter nbconvert --to html``
    and Chromium's print to PDF for the annex and for the analysis report, then the feedback sheets'
    command — and (b) ``python -m helpers.run.batch --force`` (what ``make annex FORCE=1`` runs).
@@ -16,6 +17,8 @@
    and font check of the synthetic workbooks) and for the whole cleaning; the CSV writer
    ``helpers.fast_csv`` against ``DataFrame.to_csv`` on a values table of one row per commune and
    field (470,000 rows at 10,000 communes).
+5. Province-size runs (``bench/province_bench.py``): every document of every year for thành phố Huế
+   (2021-2026) and for a generated province of 166 communes (2025-2026), time per year.
 
     python bench/run_bench.py                 # everything
     python bench/run_bench.py --skip-naive    # parts 2-3 only
@@ -42,6 +45,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from helpers.paths import NOTEBOOKS_DIR, RAW_DIR  # noqa: E402
+from helpers.reference import load_entity  # noqa: E402
 
 PYTHON = sys.executable
 BIN = Path(PYTHON).parent
@@ -137,7 +141,11 @@ def part_sample(env: dict, skip_naive: bool, repeat: int) -> None:
     with tempfile.TemporaryDirectory(prefix="xhht-bench-") as tmp:
         tmp = Path(tmp)
         raw = tmp / "raw"
+        entity = load_entity()      # the default entity (the seed's thị xã): its years only
         shutil.copytree(RAW_DIR, raw, ignore=shutil.ignore_patterns("README.md"))
+        for folder in [p for p in raw.iterdir() if p.is_dir()]:
+            if not entity.first_year <= int(folder.name) <= entity.last_year:
+                shutil.rmtree(folder)
         years = sorted(int(p.name) for p in raw.iterdir() if p.is_dir())
         print(f"1. Sample years {years[0]}-{years[-1]} ({len(years)} years, {os.cpu_count()} cores), "
               f"naive loop and batch taking turns, {repeat} time(s) each")
@@ -420,6 +428,7 @@ def main() -> None:
     parser.add_argument("--sizes", nargs="*", type=int, default=[1000, 10000])
     parser.add_argument("--scale-timeout", type=float, default=600, help="seconds allowed per measurement")
     parser.add_argument("--skip-fast-paths", action="store_true", help="skip part 4")
+    parser.add_argument("--skip-province", action="store_true", help="skip part 5 (province-size runs)")
     parser.add_argument("--fast-paths-size", type=int, default=10000, help="communes of part 4")
     parser.add_argument("--turns", type=int, default=3, help="turns of each candidate in part 4")
     args = parser.parse_args()
@@ -437,6 +446,10 @@ def main() -> None:
             import pdf_engines  # bench/pdf_engines.py: the DevTools client against Playwright, per page
 
             pdf_engines.run(max(1, args.turns), env)
+        if not args.skip_province:
+            import province_bench  # bench/province_bench.py: Huế and a generated 166-commune province
+
+            province_bench.run(env)
     print(f"Peak memory of this script's children: "
           f"{resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024:.0f} MB")
 

@@ -149,6 +149,7 @@ class Entity:
     reports: dict
     level: str = "district"
     key: str = DEFAULT_ENTITY
+    province_word: str = "tỉnh"     # how its province's plan is named: "tỉnh", or "thành phố" for Huế
 
     def attachment_line(self, year: int) -> str:
         """The "(Kèm theo Báo cáo số …)" line, with blanks where the report is not yet numbered."""
@@ -160,7 +161,7 @@ class Entity:
             f"(Kèm theo Báo cáo số {number}, ngày {day} tháng {month} năm {year} "
             f"của {self.issuing_body_short})"
         )
-        return " ".join(line.split())
+        return " ".join(line.split()).replace(" ,", ",")   # a report not yet numbered: "số, ngày"
 
 
 def entity_path(reference_dir: Path = REFERENCE_DIR, name: str = DEFAULT_ENTITY) -> Path:
@@ -202,6 +203,7 @@ def load_entity(reference_dir: Path = REFERENCE_DIR, name: str | None = None) ->
         reports={str(k): v for k, v in data.get("reports", {}).items()},
         level=level,
         key=name,
+        province_word=entity.get("province_word", "tỉnh"),
     )
 
 
@@ -373,7 +375,9 @@ class Reference:
             entity=chosen, units=load_units(reference_dir), fields=load_fields(reference_dir),
             catalogue=relabel_for_level(load_indicators(reference_dir), standards, wording, chosen),
             groups=load_groups(reference_dir),
-            targets=load_targets(reference_dir), target_levels=load_target_levels(reference_dir),
+            targets=load_targets(reference_dir),
+            target_levels=load_target_levels(reference_dir).assign(
+                label=lambda levels: levels["label"].str.replace("{province}", chosen.province_word, regex=False)),
             phases=load_phases(reference_dir), recognitions=load_recognitions(reference_dir),
             dbkk_periods=load_dbkk_periods(reference_dir),
             standards=standards, criteria=criteria, standard_levels=load_standard_levels(reference_dir),

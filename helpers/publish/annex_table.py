@@ -73,7 +73,7 @@ class Annex:
         """The sentences under the footnotes: how the projection and the entity's rates are made."""
         notes, entity = self.ctx.ref.wording["notes"], self.ctx.entity
         lines = []
-        if projects(self.ctx.year, self.ctx.target_year):
+        if projects(self.ctx.year, self.ctx.target_year) and len(self.projection_years) >= 2:
             lines.append(notes["projection_method"].format(
                 target_year=self.ctx.target_year, years=", ".join(str(y) for y in self.projection_years) or "—"))
         else:
@@ -222,7 +222,8 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
                            + _year_caveats(ctx), columns=CAVEAT_COLUMNS).drop_duplicates("text", ignore_index=True)
     table["footnotes"] = [[(k, x) for k, x in notes if k in OFFICIAL_FOOTNOTES] for notes in table["footnotes"]]
     table, footnotes = number_footnotes(table)
-    header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year)
+    header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year,
+                                                                   province=ctx.entity.province_word)
     years = projection_years(projection)
     return Annex(ctx=ctx, table=table, footnotes=footnotes, target_header=header, projection_years=years,
                  caveats=caveats)

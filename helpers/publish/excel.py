@@ -134,6 +134,9 @@ def write_annex_sheet(ws: Worksheet, annex: Annex) -> None:
     headers = [cols["tt"], cols["label"], annex.target_header, cols["result"], cols["note"]]
     body = write_text(ws.cell(1, 1), entity.issuing_body)
     body.font = Font(name=FONT_NAME, size=12, bold=True)
+    if "\n" in entity.issuing_body:      # a Sở under its UBND: one line each
+        body.alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[1].height = 16 * (entity.issuing_body.count("\n") + 1)
     ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=2)
     _heading(ws, 3, entity.title)
     _heading(ws, 4, entity.attachment_line(year), bold=False, italic=True)

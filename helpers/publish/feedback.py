@@ -27,7 +27,7 @@ from helpers.compute.rules import STATUS_MISSING, STATUS_NOT_MET
 from helpers.numbers import format_number
 from helpers.processed import read_year_table
 from helpers.publish.commune_tables import shortfall_to_target
-from helpers.publish.html import STYLE, esc, render_table
+from helpers.publish.html import STYLE, esc, issuing_body_html, render_table
 from helpers.reference import ReportingYear
 from helpers.storage import write_bytes_atomically, write_text_atomically, write_workbook_atomically
 from helpers.text import fold
@@ -139,7 +139,7 @@ def render_feedback(sheets: list[CommuneFeedback], ctx: ReportingYear) -> str:
     for sheet in sheets:
         parts = [
             f'<section class="feedback" data-unit="{esc(sheet.code)}">',
-            f'<div class="head"><div class="body-name">{esc(ctx.entity.issuing_body)}</div></div>',
+            issuing_body_html(ctx.entity),
             f"<h1>{esc(words['title'].format(year=ctx.year))}</h1>",
             f'<p class="attachment">{esc(words["to"].format(name=sheet.name, code=sheet.code))}</p>',
             f"<h2>{esc(words['received'])}</h2>",

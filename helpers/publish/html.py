@@ -84,6 +84,13 @@ def esc(value: object) -> str:
     return html.escape(nfc(str(value)), quote=True)
 
 
+def issuing_body_html(entity) -> str:
+    """The heading top left: the issuing body, one line per line of the entity file (a Sở under
+    its UBND)."""
+    lines = "<br>".join(esc(line) for line in entity.issuing_body.splitlines())
+    return f'<div class="head"><div class="body-name">{lines}</div></div>'
+
+
 def _status_class(text: str) -> str:
     if text == STATUS_MET:
         return "st-ok"
@@ -128,7 +135,7 @@ def render_annex(annex: Annex) -> str:
     entity, wording, year = annex.ctx.entity, annex.ctx.ref.wording, annex.ctx.year
     parts = [
         STYLE, '<div class="annex">',
-        f'<div class="head"><div class="body-name">{esc(entity.issuing_body)}</div></div>',
+        issuing_body_html(entity),
         f"<h1>{esc(entity.title)}</h1>",
         f'<p class="attachment">{esc(entity.attachment_line(year))}</p>',
         render_annex_table(annex.main, annex),
@@ -200,7 +207,7 @@ def render_analysis_head(ctx) -> str:
     return "".join([
         STYLE, "<style>@page{size:A4 landscape}</style>",   # the analyst's document: wide tables, charts side by side
         '<div class="annex">',
-        f'<div class="head"><div class="body-name">{esc(entity.issuing_body)}</div></div>',
+        issuing_body_html(entity),
         f"<h1>{esc(words['title'].format(year=ctx.year))}</h1>",
         f'<p class="attachment">{esc(words["subtitle"].format(entity=entity.name, year=ctx.year))}</p>',
         f'<p class="working">{esc(words["working"])}</p></div>',

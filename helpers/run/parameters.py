@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers.errors import WorkbookError
 from helpers.ingest.submissions import SUBMISSION_SUFFIXES, has_submission_files
-from helpers.paths import resolve_project_path
+from helpers.paths import DEFAULT_ENTITY, entity_dirs, resolve_project_path
 from helpers.reference import Entity, Reference, ReportingYear
 
 TARGET_LEVELS = ("national", "province", "district")
@@ -53,10 +53,14 @@ def check_raw_year_dir(raw_dir: object, year: int) -> Path:
     return year_dir
 
 
-def check_processed_dir(processed_dir: object) -> Path:
-    """The folder of processed data (created when missing)."""
+def check_processed_dir(processed_dir: object, entity: str = DEFAULT_ENTITY) -> Path:
+    """The folder of processed data (created when missing); blank: the entity's own
+    (``data/processed`` for the default entity, ``data/processed/<entity>`` for another), so an
+    analyst who changes only the entity in JupyterLab never writes over another entity's data."""
     if not isinstance(processed_dir, str | Path):
         raise WorkbookError(f"Tham số processed_dir phải là đường dẫn thư mục, không phải “{processed_dir}”.")
+    if not str(processed_dir).strip():
+        processed_dir = entity_dirs(str(entity))[0]
     path = resolve_project_path(processed_dir)
     path.mkdir(parents=True, exist_ok=True)
     return path
