@@ -303,7 +303,7 @@ def test_command_line_mistakes_are_answered_in_vietnamese(arguments, words):
     done = subprocess.run([sys.executable, "-m", "helpers.run.batch", *arguments], cwd=PROJECT_ROOT,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("cách dùng: python -m helpers.run.batch [-h] [--years [NĂM ...]]")
+    assert done.stderr.startswith("cách dùng: python -m helpers.run.batch [-h] [--entity ĐƠN_VỊ]")
     assert "python -m helpers.run.batch: lỗi: " in done.stderr
     for word in words:
         assert word in done.stderr, done.stderr

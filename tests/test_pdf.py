@@ -168,7 +168,7 @@ def test_pdf_text_carries_every_label_and_value_of_the_table(pdf_2023, table_202
     assert _collapse(entity.attachment_line(2023)) in text
     columns = wording["columns"]
     headers = [columns["tt"], columns["label"], columns["result"], columns["note"],
-               wording["target_column"]["province"].format(target_year=2025)]
+               wording["target_column"]["province"].format(target_year=2025, province=entity.province_word)]
     for header in headers:
         assert _collapse(header) in text, header
     main = load_indicators()

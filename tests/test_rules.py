@@ -25,6 +25,7 @@ from helpers.compute.rules import (
 )
 from helpers.publish.commune_tables import shortfall_to_target
 from helpers.publish.narrative import draft_report
+from helpers.reference import Reference
 
 TARGETS = """\
 indicator_id,level,plan,target_year,value,verified,source
@@ -160,12 +161,17 @@ def test_one_missing_commune_does_not_hide_a_decided_standard(failing, expected)
 
 def test_compute_year_has_no_projection_in_the_target_year():
     fields = list(reference().fields["field"])
-    communes = reference().communes(2024)       # the thị xã's units, kept for 2025 in this test
+    communes = reference().communes(2024)       # the thị xã's units; in 2025 the three they formed
     counts = {code: dict.fromkeys(fields, 100) for code in communes["code"]}
-    values = pd.concat([_values(y, counts) for y in (2023, 2024, 2025)], ignore_index=True)
+    merged = Reference.load(entity="hue").communes(2025)
+    merged = merged[merged["code"].isin(["19996", "20017", "20035"])].reset_index(drop=True)
+    values = pd.concat([_values(2023, counts), _values(2024, counts),
+                        _values(2025, {code: dict.fromkeys(fields, 300) for code in merged["code"]})],
+                       ignore_index=True)
     assert len(compute_year(values, context(2024)).projection) > 0
-    tables = compute_year(values, context(2025, communes=communes))
+    tables = compute_year(values, context(2025, communes=merged))
     assert tables.projection.empty and len(tables.history) > 0
+    assert tables.jumps.empty                   # each of the three is its three predecessors' sum
 
 
 @pytest.mark.parametrize(("year", "target_year"), [(2021, 2025), (2025, 2025), (2026, 2030), (2030, 2030)])

@@ -219,7 +219,7 @@ def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: Reporti
     table = pd.DataFrame(rows, columns=ANNEX_COLUMNS)
     caveats = pd.DataFrame([{"indicator_id": r["indicator_id"], "label": r["label"], "kind": kind, "text": text}
                             for r in rows for kind, text in r["footnotes"] if kind not in OFFICIAL_FOOTNOTES]
-                           + _year_caveats(ctx), columns=CAVEAT_COLUMNS).drop_duplicates("text", ignore_index=True)
+                           + _year_caveats(ctx), columns=CAVEAT_COLUMNS)
     table["footnotes"] = [[(k, x) for k, x in notes if k in OFFICIAL_FOOTNOTES] for notes in table["footnotes"]]
     table, footnotes = number_footnotes(table)
     header = ref.wording["target_column"][ctx.target_level].format(target_year=ctx.target_year,
