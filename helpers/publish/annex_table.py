@@ -109,9 +109,7 @@ def _footnotes(ind: dict, d: pd.Series | None, ctx: ReportingYear, sources: pd.D
         if bad:
             labels = ref.standards.set_index("standard").loc[bad, "label"]
             footnotes.append(("standard", notes["unverified_standard"].format(standards="; ".join(labels))))
-        if not ref.standard_rule["verified"]:
-            footnotes.append(("standard_level", notes["unverified_standard_level"].format(
-                source=ref.standard_rule["source"])))
+
     elif d is not None and pd.notna(d["value"]) and d["status"] not in (STATUS_NOT_APPLICABLE, STATUS_MISSING):
         low, high = ind["plausible_min"], ind["plausible_max"]
         if pd.notna(high) and (d["value"] > high or d["value"] < low):
@@ -144,13 +142,19 @@ def _note(ind: dict, d: pd.Series | None, proj: pd.DataFrame, ctx: ReportingYear
 
 
 def _year_caveats(ctx: ReportingYear) -> list[dict]:
-    """Caveats of the whole year: a province's communes before the reform come from the list of
-    the day before it (the 2021-2024 boundary changes are not recorded in the unit list)."""
-    words = ctx.ref.wording["notes"]
-    if ctx.entity.level == "province" and ctx.year < ctx.ref.reform_date.year:
-        return [{"indicator_id": "", "label": words["units_label"], "kind": "units",
-                 "text": words["units_before_reform"].format(year=ctx.year, units_noun=ctx.entity.units_noun)}]
-    return []
+    """Caveats of the whole year: how the entity's level decides a standard, when no legal text
+    confirms it (once, for every standard row); a province's communes before the reform come from
+    the list of the day before it (the 2021-2024 boundary changes are not in the unit list)."""
+    words, ref, caveats = ctx.ref.wording["notes"], ctx.ref, []
+    if not ref.standard_rule["verified"]:       # how the level decides group I: said once
+        standards = ref.catalogue[ref.catalogue["kind"] == "standard"]
+        caveats.append({"indicator_id": ", ".join(standards["id"]), "label": words["standard_level_label"],
+                        "kind": "standard_level",
+                        "text": words["unverified_standard_level"].format(source=ref.standard_rule["source"])})
+    if ctx.entity.level == "province" and ctx.year < ref.reform_date.year:
+        caveats.append({"indicator_id": "", "label": words["units_label"], "kind": "units",
+                        "text": words["units_before_reform"].format(year=ctx.year, units_noun=ctx.entity.units_noun)})
+    return caveats
 
 
 def build_annex(indicators: pd.DataFrame, projection: pd.DataFrame, ctx: ReportingYear) -> Annex:
