@@ -125,3 +125,24 @@ def test_a_commune_before_the_reform_adds_up_the_units_that_merged_into_it(commu
     assert len(three) == 3
     assert float(mine["numerator"]) == float(three["numerator"].sum())
     assert float(mine["denominator"]) == float(three["denominator"].sum())
+
+
+def test_a_commune_entitys_matrix_row_is_its_own_not_the_former_unit_with_its_code(commune):
+    """Before the reform the code 19996 was Phường Tứ Hạ's: the entity's row (the three units'
+    sum) is named as the entity, and Tứ Hạ's feedback sheet does not show the sum as its own."""
+    from helpers.publish.commune_tables import commune_matrix, ranked_commune_rates
+
+    ctx, tables, _ = commune[2024]
+    matrix = commune_matrix(tables.indicators, ctx)
+    assert list(matrix["unit"]) == ["Phường Hương Trà"]
+    assert ranked_commune_rates(tables.indicators, ctx).empty
+    ctx25, tables25, _ = commune[2025]
+    assert list(commune_matrix(tables25.indicators, ctx25)["unit"]) == ["Phường Hương Trà"]
+    from helpers.publish.feedback import commune_feedback
+
+    clean = clean_year(read_submissions(RAW_DIR / "2024", ctx), ctx)
+    sheets = {s.name: s for s in commune_feedback(ctx, records=clean.records, problems=clean.problems,
+                                                  indicators=tables.indicators)}
+    assert sorted(sheets) == ["Phường Hương Vân", "Phường Hương Văn", "Phường Tứ Hạ"]
+    assert all(s.indicators.empty for s in sheets.values())
+    assert all(len(s.received) == 1 for s in sheets.values())          # each its own form, received

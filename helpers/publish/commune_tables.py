@@ -16,7 +16,7 @@ def ranked_commune_rates(indicators: pd.DataFrame, ctx: ReportingYear) -> pd.Dat
     """The commune rows of every rate indicator of ``year``: indicators in catalogue order, communes
     best first (missing values last)."""
     catalogue, year = ctx.ref.catalogue, ctx.year
-    codes = set(ctx.communes["code"])
+    codes = set() if ctx.entity.level == "commune" else set(ctx.communes["code"])   # its rows are its own
     rates = catalogue.loc[catalogue["kind"] == "rate", "id"].tolist()
     rows = indicators[(indicators["year"] == year) & indicators["indicator_id"].isin(rates)
                       & indicators["unit_code"].isin(codes)].copy()
@@ -51,13 +51,16 @@ def commune_matrix(indicators: pd.DataFrame, ctx: ReportingYear) -> pd.DataFrame
     year_rows = indicators[(indicators["year"] == ctx.year) & indicators["indicator_id"].isin(rates.index)]
     analysis = ctx.ref.wording["analysis"]
     words = {STATUS_NOT_APPLICABLE: analysis["matrix_not_applicable"], STATUS_MISSING: analysis["matrix_missing"]}
-    order = [*ctx.communes["code"], ctx.entity.code]
+    entity_name = ctx.entity.name[:1].upper() + ctx.entity.name[1:]
+    # a commune entity's code is a commune's (before the reform, the predecessor that had it): its
+    # only rows are the entity's, named as the entity
+    communes = [] if ctx.entity.level == "commune" else list(ctx.communes["code"])
     records, cells = [], []
-    for code in order:
+    for code in [*communes, ctx.entity.code]:
         mine = year_rows[year_rows["unit_code"] == code].set_index("indicator_id")
         if mine.empty:
             continue
-        unit = names.get(code, ctx.entity.name[:1].upper() + ctx.entity.name[1:])
+        unit = entity_name if code == ctx.entity.code else names.get(code, code)
         record, shown = {"unit_code": code, "unit": unit}, {"unit": unit}
         for indicator_id in rates.index:
             value = mine["value"].get(indicator_id, pd.NA)

@@ -108,7 +108,10 @@ def commune_feedback(ctx: ReportingYear, *, records: pd.DataFrame, problems: pd.
         if mine.empty:
             missing.insert(0, words["nothing_received"].format(year=ctx.year))
         table = pd.DataFrame(columns=["indicator", "value", "target", "status", "entity", "shortfall"])
-        if indicators is not None:
+        # a commune entity before the reform: its indicators are the sum of the units that formed it,
+        # under the code one of them had, so a former unit gets none of its own
+        former = ctx.entity.level == "commune" and pd.notna(unit.valid_to)
+        if indicators is not None and not former:
             # the rates that have a target: what the commune is measured against
             rows = indicators[(indicators["unit_code"] == unit.code) & (indicators["kind"] == "rate")
                               & indicators["target"].notna()]
