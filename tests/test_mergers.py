@@ -268,3 +268,108 @@ def test_an_old_unit_of_the_same_code_and_name_as_the_new_one_is_named_in_the_er
     assert all(m.endswith("Nếu tệp đó là biểu của Phường Hương Trà (19996) trước 01/07/2025 (cùng mã, cùng tên "
                           "với đơn vị mới) thì số liệu năm 2025 phải do Phường Hương Trà gửi một biểu chung cho cả "
                           "các đơn vị cũ.") for m in errors["message"])
+
+
+# a new unit that kept the code and name of one of its old units (Phường Thuận An 19900 took in
+# Xã Phú Thuận and Xã Phú Hải): its row among old units' rows may be the old unit's figures alone
+THUAN_HOA = "474_thuan_hoa.xlsx"        # quận Thuận Hóa's 2024 table of its 19 phường
+NAMESAKE = "cùng mã, cùng tên với"
+
+
+def _table(tmp_path, name: str = THUAN_HOA, year: int = 2025):
+    """A year's folder holding a copy of a 2024 commune table whose title says ``year``."""
+    folder = tmp_path / str(year)
+    folder.mkdir()
+    book = load_workbook(RAW_DIR / "2024" / name)
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and "2024" in cell.value:
+                    cell.value = cell.value.replace("2024", str(year))
+    book.save(folder / name)
+    return folder
+
+
+def _namesakes(clean) -> pd.DataFrame:
+    problems = clean.problems
+    return problems[problems["message"].str.contains(NAMESAKE) & (problems["severity"] == "warning")]
+
+
+def test_a_new_unit_with_an_old_units_code_and_name_among_old_rows_is_warned_and_kept(tmp_path):
+    clean = _clean(_table(tmp_path))
+    warned = _namesakes(clean).set_index("row")
+    assert sorted(warned.index) == [10, 20, 23]         # Vỹ Dạ, Thủy Xuân, Thuận An; not Dương Nỗ (one old unit)
+    thuan_an = warned.loc[23]
+    assert (thuan_an["file"], thuan_an["sheet"], thuan_an["column"], thuan_an["value"]) == (
+        THUAN_HOA, "Tổng hợp", "Mã đơn vị", "19900")
+    assert thuan_an["message"] == (
+        "Phường Thuận An (19900) cùng mã, cùng tên với Phường Thuận An (19900) trước 01/07/2025, và nằm trong "
+        "trang có các dòng của 15 đơn vị đã kết thúc ngày 30/06/2025 (Phường Đúc (19780), Phường Vĩnh Ninh "
+        "(19783), Phường Phú Hội (19786) và 12 đơn vị khác): số liệu này có thể là của Phường Thuận An cũ. "
+        "Phường Thuận An mới còn gồm cả Xã Phú Thuận (19903), Xã Phú Hải (19915). Số liệu vẫn được dùng cho "
+        "Phường Thuận An (19900) năm 2025; nếu đây là số liệu của Phường Thuận An cũ, hãy gửi biểu của Phường "
+        "Thuận An mới, gộp số liệu của cả Phường Thuận An cũ, Xã Phú Thuận (19903), Xã Phú Hải (19915).")
+    assert "còn gồm cả Phường Xuân Phú (19792), Phường Thủy Vân (19963)." in warned.loc[10, "message"]
+    # a warning, not a rejection: the row's figures are Phường Thuận An's
+    records = clean.records.set_index("row")
+    assert (records.loc[23, "unit_status"], records.loc[23, "unit_code"], records.loc[23, "former_code"]) == (
+        "ok", "19900", "")
+    assert _values_of(clean, "19900")["pop_total"] == 14600
+    # the old units' rows are handled as before: added up, or rejected with their error
+    assert {row: (r["unit_status"], r["unit_code"], r["former_code"]) for row, r in records.iterrows()} == {
+        10: ("ok", "19777", ""), 11: ("ok", "19789", "19780"), 12: ("ok", "19789", "19783"),
+        13: ("ok", "19789", "19786"), 14: ("ok", "19789", "19789"), 15: ("rejected", "19777", "19792"),
+        16: ("ok", "19789", "19795"), 17: ("ok", "19789", "19798"), 18: ("ok", "19815", "19801"),
+        19: ("rejected", "19813", "19807"), 20: ("ok", "19813", ""), 21: ("ok", "19815", "19815"),
+        22: ("ok", "19815", "19816"), 23: ("ok", "19900", ""), 24: ("ok", "19909", ""),
+        25: ("rejected", "19930", "19930"), 26: ("rejected", "19777", "19963"), 27: ("rejected", "19813", "19981"),
+        28: ("rejected", "20014", "20002")}
+    errors = clean.problems[clean.problems["severity"] == "error"]
+    assert sorted(errors["row"]) == [15, 19, 25, 26, 27, 28]
+
+
+def test_the_new_units_own_form_alone_is_not_warned(tmp_path):
+    """Phường Thuận An's own 2025 form: nothing of the old units beside it, so nothing tells it
+    from the old unit's; a copy whose year cell says 2024 is rejected by the reader."""
+    own = RAW_DIR / "2025" / "19900_thuan_an.xlsx"
+    folder = tmp_path / "2025"
+    folder.mkdir()
+    shutil.copy(own, folder / own.name)
+    clean = _clean(folder)
+    assert _namesakes(clean).empty and _messages(clean, "error") == []
+    assert _values_of(clean, "19900") == _cells(own)
+    _form(folder / own.name, year=2024)
+    clean = _clean(folder)
+    assert _namesakes(clean).empty
+    assert _messages(clean, "error") == ["Tệp ghi năm báo cáo 2024, nhưng nằm trong thư mục năm 2025."]
+
+
+def test_a_template_form_beside_an_old_units_form_in_the_same_workbook_is_warned(tmp_path):
+    """One workbook, one template sheet per unit: Phường Thuận An's sheet beside Phường Hương Vân's
+    (an old unit) is warned; the same two forms as two files are not."""
+    own = RAW_DIR / "2025" / "19900_thuan_an.xlsx"
+    folder = _folder(tmp_path, ["20008_huong_van.xlsx"])
+    shutil.copy(own, folder / own.name)
+    assert _namesakes(_clean(folder)).empty
+    book = load_workbook(folder / own.name)
+    old = book.create_sheet("Hương Vân")
+    for row in load_workbook(folder / "20008_huong_van.xlsx").active.iter_rows(values_only=True):
+        old.append(row)
+    book.save(folder / own.name)
+    (folder / "20008_huong_van.xlsx").unlink()
+    warned = _namesakes(_clean(folder))
+    assert len(warned) == 1
+    warning = warned.iloc[0]
+    assert (warning["file"], warning["sheet"], warning["column"], warning["value"]) == (
+        own.name, "Số liệu", "Mã đơn vị", "19900")
+    assert pd.isna(warning["row"])
+    assert warning["message"].startswith(
+        "Phường Thuận An (19900) cùng mã, cùng tên với Phường Thuận An (19900) trước 01/07/2025, và nằm trong "
+        "tệp có biểu của 1 đơn vị đã kết thúc ngày 30/06/2025 (Phường Hương Vân (20008)): ")
+
+
+def test_the_years_forms_of_hue_raise_no_namesake_warning():
+    clean = _clean(RAW_DIR / "2025")
+    assert _messages(clean, "error") == []
+    assert _namesakes(clean).empty
+    assert {"19900", "19774", "19777", "19813"} <= set(clean.values["unit_code"])

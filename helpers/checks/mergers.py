@@ -38,6 +38,15 @@ units, keyed to their old code and name. What such a form means, decided here an
   of a divided one (``merged_whole`` false).
 - **An old unit whose new unit is not the entity's** (a province's folder read by one phường) is
   set aside like any commune of another entity, one note per file naming the new unit.
+- **A new unit that kept the code and name of one of its old units** (Phường Thuận An 19900 took
+  in Xã Phú Thuận and Xã Phú Hải) is accepted as the new unit, the code decides; but a row of it
+  among rows of old units (an old district's table copied into the year's folder) may be the old
+  unit's figures alone, which no later check can tell (last year's figure is under the same code).
+  When the new unit had more than one old unit and the same sheet of a table (for a template form,
+  one unit per sheet: the same file) also holds records of units that had ended, a **warning** on
+  that record names the old units it also took in and asks for the new unit's form covering them
+  all; the figures are used. A lone form with nothing of the old units beside it gets no warning:
+  neither its heading nor its year cell (the reader rejects a form of another year) tells it apart.
 """
 
 from __future__ import annotations
@@ -83,6 +92,7 @@ class Reform:
         self.rules = ctx.ref.ingest
         self._names: dict[tuple[str, str], bool] = {}
         self._feeding: dict[str, list[int]] | None = None   # new unit → the lines of self.ended that went into it
+        self._namesakes: dict[str, tuple[pd.Series, pd.DataFrame] | None] = {}
 
     def former_unit(self, code: str, written: str, method: str) -> pd.Series | None:
         """The old unit a record keyed ``code`` was sent for, or None when it is a unit of the year."""
@@ -140,6 +150,20 @@ class Reform:
         if pd.notna(new["valid_from"]):
             feeding = feeding[feeding["valid_to"] == new["valid_from"] - pd.Timedelta(days=1)]
         return feeding.drop_duplicates("code", keep="last").reset_index(drop=True)
+
+    def namesake(self, code: str) -> tuple[pd.Series, pd.DataFrame] | None:
+        """The old unit with the code and name of the unit ``code`` of the year, and the other old
+        units that went into it; None unless it has such an old unit and at least one other."""
+        if code not in self._namesakes:
+            found = None
+            if code in self.current.index:
+                predecessors = self.predecessors(code)
+                same = (predecessors["code"] == code) & (predecessors["name"].map(fold)
+                                                         == fold(self.current.loc[code, "name"]))
+                if same.any() and len(predecessors) > 1:
+                    found = (predecessors[same].iloc[0], predecessors[~same].reset_index(drop=True))
+            self._namesakes[code] = found
+        return self._namesakes[code]
 
     def added_up_whole(self, code: str, predecessors: pd.DataFrame) -> bool:
         """Whether the unit ``code`` was formed of whole old units only (its figures add up)."""
@@ -223,6 +247,69 @@ def settle_former_records(pending: list[FormerRecord], own: dict[str, list[str]]
                         "cũ: hãy kiểm tra lại nếu sau khi hợp nhất các cơ sở này đã được gộp lại.")
         problems.add(WARNING, message, column=CODE_COLUMN, value=successor)
     return decided
+
+
+@dataclass
+class AcceptedRecord:
+    """A record accepted as a unit of the year, as :func:`warn_namesakes` needs it."""
+
+    code: str             # the unit of the year
+    file: str
+    sheet: str
+    template: bool        # a template form (one unit per sheet) rather than a row of a table
+    place: dict           # file, sheet, row of the problem
+    column: str           # where the unit was written: its code, or its name when no code was
+    value: str            # as typed
+
+
+def _ended_on(units: list[pd.Series]) -> str:
+    days = sorted({u["valid_to"] for u in units})
+    if len(days) == 1:
+        return f"ngày {days[0]:%d/%m/%Y}"
+    return f"từ ngày {days[0]:%d/%m/%Y} đến ngày {days[-1]:%d/%m/%Y}"
+
+
+def warn_namesakes(accepted: list[AcceptedRecord], old_units: list[tuple[str, str, pd.Series]],
+                   reform: Reform, problems: ProblemLog, shown: int = 3) -> None:
+    """A warning on each record accepted as a new unit that kept the code and name of one of its
+    several old units, when the records of its sheet (of its file, for a template form) include
+    old units: it may be the old unit's figures (the module's docstring).
+
+    ``old_units`` are the (file, sheet, old unit) of the records recognised as units that had ended
+    (added up, rejected or set aside alike).
+    """
+    if not old_units:
+        return
+    by_sheet: dict[tuple[str, str], dict[tuple, pd.Series]] = {}
+    by_file: dict[str, dict[tuple, pd.Series]] = {}
+    for file, sheet, unit in old_units:
+        key = (unit["code"], unit["valid_to"])
+        by_sheet.setdefault((file, sheet), {})[key] = unit
+        by_file.setdefault(file, {})[key] = unit
+    for record in accepted:
+        beside = by_file.get(record.file) if record.template else by_sheet.get((record.file, record.sheet))
+        if not beside:
+            continue
+        found = reform.namesake(record.code)
+        if found is None:
+            continue
+        old, others = found
+        new = reform.current.loc[record.code]
+        olds = [u for u in beside.values() if not (u["code"] == old["code"] and u["valid_to"] == old["valid_to"])]
+        if not olds:
+            continue
+        listed = ", ".join(unit_label(u) for u in olds[:shown])
+        if len(olds) > shown:
+            listed += f" và {len(olds) - shown} đơn vị khác"
+        where = "tệp có biểu của" if record.template else "trang có các dòng của"
+        start, year = start_of(old), reform.year
+        message = (f"{unit_label(new)} cùng mã, cùng tên với {unit_label(old)} trước {start}, và nằm trong {where} "
+                   f"{len(olds)} đơn vị đã kết thúc {_ended_on(olds)} ({listed}): số liệu này có "
+                   f"thể là của {old['full_name']} cũ. {new['full_name']} mới còn gồm cả {_listed(others)}. Số "
+                   f"liệu vẫn được dùng cho {unit_label(new)} năm {year}; nếu đây là số liệu của "
+                   f"{old['full_name']} cũ, hãy gửi biểu của {new['full_name']} mới, gộp số liệu của cả "
+                   f"{old['full_name']} cũ, {_listed(others)}.")
+        problems.add(WARNING, message, **record.place, column=record.column, value=record.value)
 
 
 def add_up_predecessors(clean: pd.DataFrame, read: pd.DataFrame, records: pd.DataFrame,

@@ -6,7 +6,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from helpers.checks.mergers import FormerRecord, Reform, settle_former_records, start_of, unit_label
+from helpers.checks.mergers import (
+    AcceptedRecord,
+    FormerRecord,
+    Reform,
+    settle_former_records,
+    start_of,
+    unit_label,
+    warn_namesakes,
+)
 from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.ingest.submissions import TEMPLATE
 from helpers.reference import ReportingYear, reporting_date, units_valid_on
@@ -41,7 +49,9 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     reused code with the old unit's name) is decided with the other old units of its successor
     (:mod:`helpers.checks.mergers`): added up onto the successor (accepted) or rejected with an
     error; either way its ``unit_code`` is then the successor's and ``former_code`` the old unit's
-    (empty for every other record). Also returns the problems found.
+    (empty for every other record). A record accepted as a new unit that kept the code and name of
+    one of its several old units gets a warning when its sheet (its file, for a template form) also
+    holds records of old units: it may be the old unit's figures. Also returns the problems found.
     """
     entity, year, problems = ctx.entity, ctx.year, ProblemLog()
     communes = ctx.communes
@@ -58,6 +68,7 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     former_codes = [""] * len(records)
     reform = Reform(ctx)
     pending: list[FormerRecord] = []     # forms of old units that went whole into one of the entity's
+    old_units: list[tuple[str, str, pd.Series]] = []    # (file, sheet, old unit) of each record of an ended unit
     # plain lists, not itertuples: iterating the text columns of a DataFrame goes cell by cell
     lines = zip(*(records[c].tolist() for c in ("file", "sheet", "row", "layout", "unit_name", "unit_code", "method")),
                 strict=True)
@@ -69,6 +80,8 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
         where = dict(file=file, sheet=sheet or "", row=None if layout == TEMPLATE else row)
         old = reform.former_unit(code, unit_name, method)
         successors = reform.successors(old) if old is not None else None
+        if old is not None:
+            old_units.append((file, sheet or "", old))
         if successors is not None and len(successors):
             former_codes[i] = code
             ours = successors[successors["code"].isin(full_names)]
@@ -168,6 +181,15 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
             codes[i], reasons[i] = str(olds[i]["successor_code"]), reason
             if not accepted:
                 status[i] = REJECTED
+    # a new unit that kept the code and name of one of its old units, among rows of old units
+    accepted = [AcceptedRecord(code, file, sheet or "", layout == TEMPLATE,
+                               dict(file=file, sheet=sheet or "", row=None if layout == TEMPLATE else row),
+                               *(("Mã đơn vị", code) if method == "code" else ("Đơn vị", unit_name)))
+                for code, former, state, file, sheet, row, layout, method, unit_name
+                in zip(codes, former_codes, status, *(records[c].tolist() for c in
+                       ("file", "sheet", "row", "layout", "method", "unit_name")), strict=True)
+                if state == OK and not former]
+    warn_namesakes(accepted, old_units, reform, problems)
     records["unit_code"] = codes
     records["former_code"] = former_codes
     records["unit_status"] = status
