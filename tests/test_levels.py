@@ -146,3 +146,18 @@ def test_a_commune_entitys_matrix_row_is_its_own_not_the_former_unit_with_its_co
     assert sorted(sheets) == ["Phường Hương Vân", "Phường Hương Văn", "Phường Tứ Hạ"]
     assert all(s.indicators.empty for s in sheets.values())
     assert all(len(s.received) == 1 for s in sheets.values())          # each its own form, received
+
+
+def test_a_commune_entitys_feedback_compares_with_the_targets_only(commune):
+    """Its result is its own: no "kết quả chung" column repeating the same figures."""
+    from helpers.publish.feedback import commune_feedback, feedback_workbook, render_feedback
+
+    ctx, tables, _ = commune[2025]
+    clean = clean_year(read_submissions(RAW_DIR / "2025", ctx), ctx)
+    sheets = commune_feedback(ctx, records=clean.records, problems=clean.problems, indicators=tables.indicators)
+    assert [s.code for s in sheets] == ["19996"] and len(sheets[0].indicators) > 0
+    page = render_feedback(sheets, ctx)
+    assert "Kết quả các chỉ tiêu của đơn vị so với mục tiêu" in page and "Kết quả chung" not in page
+    book = feedback_workbook(sheets, ctx)
+    texts = {c.value for row in book.worksheets[0].iter_rows() for c in row if isinstance(c.value, str)}
+    assert not any(t.startswith("Kết quả chung") for t in texts)

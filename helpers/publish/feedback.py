@@ -135,6 +135,16 @@ def commune_feedback(ctx: ReportingYear, *, records: pd.DataFrame, problems: pd.
     return sheets
 
 
+def _indicator_section(ctx: ReportingYear) -> tuple[str, dict[str, str]]:
+    """The heading and columns of a sheet's indicator table: against the targets and the entity's
+    result, or for a commune entity (whose result is the commune's own) against the targets only."""
+    words = ctx.ref.wording["feedback"]
+    if ctx.entity.level == "commune":
+        return words["indicators_own"], dict(words["indicator_columns"])
+    return (words["indicators"].format(entity=ctx.entity.name),
+            {**words["indicator_columns"], "entity": words["entity_column"].format(entity=ctx.entity.name)})
+
+
 def render_feedback(sheets: list[CommuneFeedback], ctx: ReportingYear) -> str:
     """One HTML document, one page per commune (each begins with its code, for cutting the PDF)."""
     words = ctx.ref.wording["feedback"]
@@ -153,10 +163,9 @@ def render_feedback(sheets: list[CommuneFeedback], ctx: ReportingYear) -> str:
             else f"<p>{esc(words['no_problems'])}</p>",
         ]
         if len(sheet.indicators):
-            parts += [f"<h2>{esc(words['indicators'].format(entity=ctx.entity.name))}</h2>",
-                      render_table(sheet.indicators, {**words["indicator_columns"],
-                                                      "entity": words["entity_column"].format(entity=ctx.entity.name)},
-                                   below_status=STATUS_NOT_MET)]
+            heading, headers = _indicator_section(ctx)
+            parts += [f"<h2>{esc(heading)}</h2>",
+                      render_table(sheet.indicators, headers, below_status=STATUS_NOT_MET)]
         parts += [f"<h2>{esc(words['missing'])}</h2>",
                   "<ul>" + "".join(f"<li>{esc(m)}</li>" for m in sheet.missing) + "</ul>" if sheet.missing
                   else f"<p>{esc(words['nothing_missing'])}</p>",
@@ -178,6 +187,7 @@ def feedback_workbook(sheets: list[CommuneFeedback], ctx: ReportingYear) -> Work
     words = ctx.ref.wording["feedback"]
     book = Workbook()
     book.remove(book.active)
+    indicator_heading, indicator_headers = _indicator_section(ctx)
     for sheet in sheets:
         ws = book.create_sheet(f"{sheet.code} {sheet.name}"[:31])
         row = 1
@@ -187,8 +197,7 @@ def feedback_workbook(sheets: list[CommuneFeedback], ctx: ReportingYear) -> Work
         for heading, frame, headers in (
                 (words["received"], sheet.received, words["received_columns"]),
                 (words["problems"], sheet.problems, words["problem_columns"]),
-                (words["indicators"].format(entity=ctx.entity.name), sheet.indicators,
-                 {**words["indicator_columns"], "entity": words["entity_column"].format(entity=ctx.entity.name)})):
+                (indicator_heading, sheet.indicators, indicator_headers)):
             row += 1
             write_text(ws.cell(row, 1), heading)
             row += 1
