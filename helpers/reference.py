@@ -323,6 +323,21 @@ def relabel_for_level(catalogue: pd.DataFrame, standards: pd.DataFrame, wording:
     return catalogue.assign(label=labels)
 
 
+def unit_label(unit) -> str:
+    """A unit as messages name it: "Phường Hương Trà (19996)"."""
+    return f"{unit['full_name']} ({unit['code']})"
+
+
+def units_label(units: pd.DataFrame) -> str:
+    """Units as messages list them: "Phường Tứ Hạ (19996), Phường Hương Vân (20008)"."""
+    return ", ".join(unit_label(u) for _, u in units.iterrows())
+
+
+def successor_start(unit: pd.Series) -> str:
+    """The day the units that took over ``unit`` began, as messages write it ("01/07/2025")."""
+    return (unit["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
+
+
 @dataclass(frozen=True, eq=False)
 class Succession:
     """A unit that ended (a row of the unit list) and the units that took it over."""
@@ -333,12 +348,12 @@ class Succession:
     @property
     def start(self) -> str:
         """The day the successors began, as written in messages ("01/07/2025")."""
-        return (self.unit["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
+        return successor_start(self.unit)
 
     @property
     def names(self) -> str:
         """The successors as written in messages: "Phường Hương Trà (19996), …"."""
-        return ", ".join(f"{s.full_name} ({s.code})" for s in self.successors.itertuples(index=False))
+        return units_label(self.successors)
 
 
 @dataclass(frozen=True, eq=False)
@@ -417,12 +432,6 @@ class Reference:
             wanted = {s for codes in children["successor_code"] for s in str(codes).split("+") if s}
         after = units_valid_on(units, day)
         return Succession(old, after[after["code"].isin(wanted)].reset_index(drop=True))
-
-    @cached_property
-    def reform_date(self) -> dt.date:
-        """The day the two-level structure began (1/7/2025): the latest start of a commune in the
-        unit list."""
-        return self.units.loc[self.units["level"] == "commune", "valid_from"].max().date()
 
     def areas(self, year: int) -> list[str]:
         """The entity's code and those of the units above it on 31/12 of ``year`` (a district's

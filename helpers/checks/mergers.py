@@ -57,24 +57,10 @@ import pandas as pd
 
 from helpers.checks.problems import ERROR, WARNING, ProblemLog
 from helpers.ingest.unit_names import UnitNames
-from helpers.reference import ReportingYear, reporting_date, units_valid_on
+from helpers.reference import ReportingYear, reporting_date, successor_start, unit_label, units_label, units_valid_on
 from helpers.text import fold
 
 CODE_COLUMN = "Mã đơn vị"
-
-
-def unit_label(unit) -> str:
-    """"Phường Hương Trà (19996)"."""
-    return f"{unit['full_name']} ({unit['code']})"
-
-
-def start_of(unit: pd.Series) -> str:
-    """The day the units that took over ``unit`` began ("01/07/2025")."""
-    return (unit["valid_to"] + pd.Timedelta(days=1)).strftime("%d/%m/%Y")
-
-
-def _listed(units: pd.DataFrame) -> str:
-    return ", ".join(unit_label(u) for _, u in units.iterrows())
 
 
 class Reform:
@@ -202,16 +188,16 @@ def settle_former_records(pending: list[FormerRecord], own: dict[str, list[str]]
         received_codes = {r.unit["code"] for r in records}
         received = predecessors[predecessors["code"].isin(received_codes)]
         missing = predecessors[~predecessors["code"].isin(received_codes)]
-        start = start_of(records[0].unit)
+        start = successor_start(records[0].unit)
         if not reform.added_up_whole(successor, predecessors):
             divided = predecessors[predecessors["split"]] if "split" in predecessors else predecessors.iloc[0:0]
-            why = (f"{new} còn nhận một phần của {_listed(divided)} (đơn vị cũ đã được chia cho nhiều đơn vị mới)"
+            why = (f"{new} còn nhận một phần của {units_label(divided)} (đơn vị cũ đã được chia cho nhiều đơn vị mới)"
                    if len(divided) else f"{new} còn nhận một phần của đơn vị cũ đã được chia")
             detail = (f"{why}, nên số liệu năm {year} của {full_names[successor]} không cộng được từ biểu của các "
                       f"đơn vị cũ: phải do {full_names[successor]} gửi.")
         elif successor in own:
             detail = (f"{full_names[successor]} đã gửi biểu của mình ({'; '.join(own[successor])}), nên biểu của "
-                      f"các đơn vị cũ không được cộng (đã nhận biểu của {_listed(received)}). Hãy giữ một bộ số "
+                      f"các đơn vị cũ không được cộng (đã nhận biểu của {units_label(received)}). Hãy giữ một bộ số "
                       f"liệu: bỏ biểu của các đơn vị cũ, hoặc bỏ biểu đó nếu số liệu của các đơn vị cũ mới đúng.")
             namesake = predecessors[(predecessors["code"] == successor)
                                     & (predecessors["name"].map(fold) == fold(reform.current.loc[successor, "name"]))]
@@ -221,9 +207,9 @@ def settle_former_records(pending: list[FormerRecord], own: dict[str, list[str]]
                            "chung cho cả các đơn vị cũ.")
         elif len(missing):
             detail = (f"Chỉ cộng biểu của các đơn vị cũ vào {full_names[successor]} khi có đủ cả {len(predecessors)} "
-                      f"đơn vị đã nhập vào: đã nhận {_listed(received)}; còn thiếu {_listed(missing)}. Biểu này chưa "
-                      f"được tính: hãy gửi biểu của {full_names[successor]} (mã, tên của đơn vị mới), hoặc bổ sung "
-                      f"biểu của đơn vị còn thiếu.")
+                      f"đơn vị đã nhập vào: đã nhận {units_label(received)}; còn thiếu {units_label(missing)}. "
+                      f"Biểu này chưa được tính: hãy gửi biểu của {full_names[successor]} (mã, tên của đơn vị mới), "
+                      f"hoặc bổ sung biểu của đơn vị còn thiếu.")
         else:
             detail = ""
         if detail:
@@ -235,11 +221,11 @@ def settle_former_records(pending: list[FormerRecord], own: dict[str, list[str]]
             continue
         for r in records:
             fellows = predecessors[predecessors["code"] != r.unit["code"]]
-            decided[r.index] = (True, f"Đã cộng vào {new}" + (f" cùng {_listed(fellows)}" if len(fellows) else "")
+            decided[r.index] = (True, f"Đã cộng vào {new}" + (f" cùng {units_label(fellows)}" if len(fellows) else "")
                                 + f" (các đơn vị cũ đã nhập vào {full_names[successor]} từ {start}).")
         what = "tổng của" if len(predecessors) > 1 else "số liệu của"
         files = sorted({r.place["file"] for r in records})
-        message = (f"Số liệu năm {year} của {new} là {what} {_listed(predecessors)} do các đơn vị cũ gửi "
+        message = (f"Số liệu năm {year} của {new} là {what} {units_label(predecessors)} do các đơn vị cũ gửi "
                    f"({', '.join(files)}), cộng từng trường; từ nay {full_names[successor]} gửi một "
                    f"biểu theo mã, tên của mình.")
         if institution_labels and len(predecessors) > 1:
@@ -302,13 +288,13 @@ def warn_namesakes(accepted: list[AcceptedRecord], old_units: list[tuple[str, st
         if len(olds) > shown:
             listed += f" và {len(olds) - shown} đơn vị khác"
         where = "tệp có biểu của" if record.template else "trang có các dòng của"
-        start, year = start_of(old), reform.year
+        start, year = successor_start(old), reform.year
         message = (f"{unit_label(new)} cùng mã, cùng tên với {unit_label(old)} trước {start}, và nằm trong {where} "
                    f"{len(olds)} đơn vị đã kết thúc {_ended_on(olds)} ({listed}): số liệu này có "
-                   f"thể là của {old['full_name']} cũ. {new['full_name']} mới còn gồm cả {_listed(others)}. Số "
+                   f"thể là của {old['full_name']} cũ. {new['full_name']} mới còn gồm cả {units_label(others)}. Số "
                    f"liệu vẫn được dùng cho {unit_label(new)} năm {year}; nếu đây là số liệu của "
                    f"{old['full_name']} cũ, hãy gửi biểu của {new['full_name']} mới, gộp số liệu của cả "
-                   f"{old['full_name']} cũ, {_listed(others)}.")
+                   f"{old['full_name']} cũ, {units_label(others)}.")
         problems.add(WARNING, message, **record.place, column=record.column, value=record.value)
 
 

@@ -11,13 +11,11 @@ from helpers.checks.mergers import (
     FormerRecord,
     Reform,
     settle_former_records,
-    start_of,
-    unit_label,
     warn_namesakes,
 )
 from helpers.checks.problems import ERROR, INFO, WARNING, ProblemLog
 from helpers.ingest.submissions import TEMPLATE
-from helpers.reference import ReportingYear, reporting_date, units_valid_on
+from helpers.reference import ReportingYear, successor_start, unit_label, units_label
 from helpers.text import fold
 
 OK, REJECTED, DUPLICATE = "ok", "rejected", "duplicate"
@@ -55,8 +53,8 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     """
     entity, year, problems = ctx.entity, ctx.year, ProblemLog()
     communes = ctx.communes
-    country = units_valid_on(ctx.ref.units, reporting_date(year))
-    country = country[country["level"] == "commune"].drop_duplicates("code").set_index("code")
+    reform = Reform(ctx)
+    country = reform.current            # the communes of the country valid on 31/12 of the year
     province = set(country.loc[country.index.isin(communes["code"]), "province_code"])
     outside: dict[tuple[str, str], list[str]] = {}
     full_names = dict(zip(communes["code"].tolist(), communes["full_name"].tolist(), strict=True))
@@ -66,7 +64,6 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
     reasons = records["reason"].tolist()
     codes = records["unit_code"].tolist()
     former_codes = [""] * len(records)
-    reform = Reform(ctx)
     pending: list[FormerRecord] = []     # forms of old units that went whole into one of the entity's
     old_units: list[tuple[str, str, pd.Series]] = []    # (file, sheet, old unit) of each record of an ended unit
     # plain lists, not itertuples: iterating the text columns of a DataFrame goes cell by cell
@@ -85,7 +82,7 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
         if successors is not None and len(successors):
             former_codes[i] = code
             ours = successors[successors["code"].isin(full_names)]
-            listed = ", ".join(unit_label(s) for _, s in successors.iterrows())
+            listed = units_label(successors)
             if ours.empty:
                 reasons[i] = (f"{old['full_name']} (mã {code}), nay thuộc {listed}, không thuộc {entity.name}: "
                               "không tính vào phụ lục này.")
@@ -95,7 +92,7 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
                                                                          f"{listed})")
             elif bool(old.get("split", False)) or len(successors) > 1:
                 reasons[i] = (f"{old['full_name']} (mã {code}) đã được chia cho {listed} từ "
-                              f"{start_of(old)}: số liệu của đơn vị "
+                              f"{successor_start(old)}: số liệu của đơn vị "
                               f"cũ không cộng được vào một đơn vị mới; số liệu năm {year} phải do các đơn vị mới gửi "
                               "(mã, tên của đơn vị kế thừa).")
                 problems.add(ERROR, reasons[i], **where, column=column, value=code)
@@ -103,8 +100,8 @@ def resolve_unit_codes(records: pd.DataFrame, values: pd.DataFrame | None,
             else:
                 pending.append(FormerRecord(i, old, where, code))
                 if method == "code" and unit_name and not reform.written_as(old, unit_name):
-                    problems.add(WARNING, f"Tên đơn vị “{unit_name}” không khớp với mã {code} "
-                                          f"({old['full_name']}, đơn vị trước {start_of(old)}); đã dùng theo mã.",
+                    problems.add(WARNING, f"Tên đơn vị “{unit_name}” không khớp với mã {code} ({old['full_name']}, "
+                                          f"đơn vị trước {successor_start(old)}); đã dùng theo mã.",
                                  **where, column="Đơn vị", value=unit_name)
             continue
         if code not in full_names and code in country.index:

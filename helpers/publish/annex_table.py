@@ -25,6 +25,7 @@ from helpers.compute.rules import (
     standard_chain,
     status_of,
 )
+from helpers.compute.series import reform_dates
 from helpers.numbers import format_number
 from helpers.reference import Reference, ReportingYear
 
@@ -151,7 +152,7 @@ def _year_caveats(ctx: ReportingYear) -> list[dict]:
         caveats.append({"indicator_id": ", ".join(standards["id"]), "label": words["standard_level_label"],
                         "kind": "standard_level",
                         "text": words["unverified_standard_level"].format(source=ref.standard_rule["source"])})
-    if ctx.entity.level == "province" and ctx.year < ref.reform_date.year:
+    if ctx.entity.level == "province" and any(ctx.year < day.year for day in reform_dates(ref.units)):
         caveats.append({"indicator_id": "", "label": words["units_label"], "kind": "units",
                         "text": words["units_before_reform"].format(year=ctx.year, units_noun=ctx.entity.units_noun)})
     return caveats

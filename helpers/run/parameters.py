@@ -14,13 +14,18 @@ from helpers.reference import Entity, Reference, ReportingYear
 TARGET_LEVELS = ("national", "province", "district")
 
 
-def check_year(year: object, entity: Entity) -> int:
-    """The reporting year as an int within the configured range, or a WorkbookError."""
+def _as_year(year: object) -> int:
+    """The reporting year as an int ("2025" too), or a WorkbookError."""
     if isinstance(year, bool) or not isinstance(year, int):
         if isinstance(year, str) and year.strip().isdigit():
-            year = int(year.strip())
-        else:
-            raise WorkbookError(f"Tham số year phải là một năm (số nguyên), không phải “{year}”.")
+            return int(year.strip())
+        raise WorkbookError(f"Tham số year phải là một năm (số nguyên), không phải “{year}”.")
+    return year
+
+
+def check_year(year: object, entity: Entity) -> int:
+    """The reporting year as an int within the configured range, or a WorkbookError."""
+    year = _as_year(year)
     if not entity.first_year <= year <= entity.last_year:
         raise WorkbookError(
             f"Năm báo cáo {year} nằm ngoài khoảng {entity.first_year}-{entity.last_year} "
@@ -82,8 +87,7 @@ def check_entity_exists(ref: Reference, year: int) -> None:
 def reporting_year(ref: Reference, year: object, target_level: object = "province") -> ReportingYear:
     """The checked context of a reporting year (year in the entity's range, the entity still
     existing that year, a known target level)."""
-    if isinstance(year, int) and not isinstance(year, bool):
-        check_entity_exists(ref, year)    # a year after the entity ended: say who took over first
+    year = _as_year(year)
+    check_entity_exists(ref, year)    # a year after the entity ended: say who took over, before the range
     checked = check_year(year, ref.entity)
-    check_entity_exists(ref, checked)
     return ref.for_year(checked, check_target_level(target_level, ref.targets))
